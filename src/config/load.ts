@@ -1,0 +1,116 @@
+import type { CountryCode } from 'libphonenumber-js';
+import defaults from '../../config/defaults.json' with { type: 'json' };
+import { defaultClaimMapping, type ClaimMapping } from '../profile/index.js';
+import { envSchema } from './schema.js';
+import { isLoopbackHost } from './url.js';
+
+/** The gateway's whole configuration: parsed once at start-up, frozen, typed. */
+export interface Config {
+  readonly env: 'production' | 'development' | 'test';
+  readonly port: number;
+  /** `PUBLIC_URL`'s origin, e.g. `https://chat.example.com`. */
+  readonly publicOrigin: string;
+  /** `PUBLIC_URL/auth/callback`: built from config, never from the Host header. */
+  readonly redirectUri: string;
+  /** True when PUBLIC_URL is https: Secure cookies with the `__Host-` prefix. */
+  readonly secureCookies: boolean;
+  readonly session: {
+    readonly secrets: readonly string[];
+    readonly idleTimeoutMs: number;
+    readonly absoluteTimeoutMs: number;
+    readonly maxCount: number;
+    readonly loginTransactionTtlMs: number;
+  };
+  readonly oidc: {
+    readonly issuerUrl: string;
+    readonly clientId: string;
+    readonly clientSecret: string;
+    readonly scopes: readonly string[];
+    /** Plain http towards the IdP: only ever true for a loopback issuer. */
+    readonly allowInsecureRequests: boolean;
+  };
+  readonly onetalk: {
+    readonly apiKey: string;
+    readonly baseUrl: string;
+    readonly timeoutMs: number;
+    readonly paths: { readonly requestAuthTicket: string; readonly syncContact: string };
+  };
+  readonly profile: {
+    readonly customerUserIdPrefix: string;
+    readonly defaultRegion: CountryCode | undefined;
+    readonly mapping: ClaimMapping;
+  };
+  readonly allowedOrigins: readonly string[];
+  readonly redisUrl: string | undefined;
+  readonly trustProxy: boolean | number | string;
+  readonly logLevel: string;
+}
+
+/** Thrown when the environment is invalid; `problems` names every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * Reads the environment into a frozen {@link Config}. This is the only reader of `process.env`.
+ * @throws ConfigError naming every missing or invalid variable at once (values are never echoed:
+ * some are secrets).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const e = parsed.data;
+  const nodeEnv = e.NODE_ENV === 'production' || e.NODE_ENV === 'test' ? e.NODE_ENV : 'development';
+  const issuer = e.OIDC_ISSUER_URL;
+  const config: Config = {
+    env: nodeEnv,
+    port: e.PORT,
+    publicOrigin: e.PUBLIC_URL.origin,
+    redirectUri: new URL('/auth/callback', e.PUBLIC_URL.origin).href,
+    secureCookies: e.PUBLIC_URL.protocol === 'https:',
+    session: {
+      secrets: e.SESSION_SECRET,
+      idleTimeoutMs: e.SESSION_IDLE_TIMEOUT_MS,
+      absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT_MS,
+      maxCount: e.SESSION_MAX_COUNT,
+      loginTransactionTtlMs: defaults.loginTransactionTtlMs,
+    },
+    oidc: {
+      issuerUrl: issuer.href,
+      clientId: e.OIDC_CLIENT_ID,
+      clientSecret: e.OIDC_CLIENT_SECRET,
+      scopes: e.OIDC_SCOPES,
+      allowInsecureRequests: issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname),
+    },
+    onetalk: {
+      apiKey: e.ONETALK_API_KEY,
+      baseUrl: e.ONETALK_BASE_URL.href.replace(/\/$/, ''),
+      timeoutMs: e.ONETALK_TIMEOUT_MS,
+      paths: { requestAuthTicket: e.ONETALK_TICKET_PATH, syncContact: e.ONETALK_SYNC_PATH },
+    },
+    profile: {
+      customerUserIdPrefix: e.CUSTOMER_USER_ID_PREFIX,
+      defaultRegion: e.PHONE_DEFAULT_REGION as CountryCode | undefined,
+      mapping: defaultClaimMapping,
+    },
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    redisUrl: e.REDIS_URL,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+  };
+  return deepFreeze(config);
+}

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { isSupportedCountry } from 'libphonenumber-js';
+import defaults from '../../config/defaults.json' with { type: 'json' };
+import { isSecureOrLoopback, parseOrigin } from './url.js';
+
+/**
+ * The environment schema: one entry per variable of shared/DESIGN.md plus the knobs the issues
+ * add. Each variable is validated on its own, so one start-up error can name every bad variable.
+ * Secure defaults live here: plain http only towards loopback, long session secrets, short idle
+ * sessions.
+ */
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const intIn = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .optional()
+    .transform((n) => n ?? fallback);
+
+/** An absolute URL that is https, or http only towards a loopback host. */
+const secureUrl = (what: string) =>
+  z
+    .string({ error: 'is required' })
+    .trim()
+    .min(1, 'is required')
+    .refine((s) => URL.canParse(s), { message: 'must be an absolute URL', abort: true })
+    .transform((s) => new URL(s))
+    // `abort` stops at the first broken rule: one clear message per variable.
+    .refine((u) => u.protocol === 'https:' || u.protocol === 'http:', { message: 'must be an http(s) URL', abort: true })
+    .refine((u) => !u.username && !u.password, { message: 'must not carry credentials', abort: true })
+    .refine(isSecureOrLoopback, { message: `must use https (plain http is allowed only for a loopback ${what} host)`, abort: true });
+
+const pathText = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\/[A-Za-z0-9/_.-]*$/, 'must be a path starting with /')
+    .optional()
+    .transform((p) => p ?? fallback);
+
+/** Session secrets: a comma-separated list; the first signs, all verify (rotation). */
+const sessionSecrets = z
+  .string({ error: 'is required' })
+  .transform((s) => s.split(',').map((part) => part.trim()).filter((part) => part.length > 0))
+  .refine((list) => list.length > 0, 'is required')
+  .refine((list) => list.every((secret) => secret.length >= 32), 'every secret must be at least 32 characters');
+
+const allowedOrigins = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    const origins: string[] = [];
+    for (const item of (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+      const origin = parseOrigin(item);
+      if (!origin) {
+        ctx.addIssue({ code: 'custom', message: `"${item}" is not an origin (scheme://host[:port], no path)` });
+        return z.NEVER;
+      }
+      origins.push(origin);
+    }
+    return [...new Set(origins)];
+  });
+
+const trustProxy = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v): boolean | number | string => {
+    if (v === undefined || v === '' || v === 'false') return false;
+    if (v === 'true') return true;
+    if (/^\d+$/.test(v)) return Number(v);
+    return v; // express accepts 'loopback', IP lists and subnets
+  });
+
+const redisUrl = z
+  .string()
+  .trim()
+  .optional()
+  .refine((s) => s === undefined || s === '' || /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL')
+  .transform((s) => (s ? s : undefined));
+
+export const envSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  PORT: intIn(0, 65535, defaults.port),
+  PUBLIC_URL: secureUrl('PUBLIC_URL').refine(
+    (u) => u.pathname === '/' && !u.search && !u.hash,
+    'must be an origin without a path (the gateway serves /auth and /api at its root)',
+  ),
+  SESSION_SECRET: sessionSecrets,
+  SESSION_IDLE_TIMEOUT_MS: intIn(60_000, 7 * 24 * 3_600_000, defaults.sessionIdleTimeoutMs),
+  SESSION_ABSOLUTE_TIMEOUT_MS: intIn(60_000, 30 * 24 * 3_600_000, defaults.sessionAbsoluteTimeoutMs),
+  SESSION_MAX_COUNT: intIn(1, 10_000_000, defaults.sessionMaxCount),
+  OIDC_ISSUER_URL: secureUrl('issuer'),
+  OIDC_CLIENT_ID: z.string({ error: 'is required' }).trim().min(1, 'is required'),
+  OIDC_CLIENT_SECRET: z.string({ error: 'is required' }).min(1, 'is required'),
+  OIDC_SCOPES: z
+    .string()
+    .optional()
+    .transform((s) => (s ?? defaults.oidcScopes).split(/\s+/).filter(Boolean))
+    .refine((scopes) => scopes.includes('openid'), 'must include openid'),
+  ONETALK_API_KEY: z.string({ error: 'is required' }).min(1, 'is required'),
+  ONETALK_BASE_URL: secureUrl('ONETALK_BASE_URL')
+    .optional()
+    .transform((u) => u ?? new URL(defaults.onetalkBaseUrl)),
+  ONETALK_TIMEOUT_MS: intIn(100, 120_000, defaults.onetalkTimeoutMs),
+  ONETALK_TICKET_PATH: pathText('/v1/user/request_auth_ticket'),
+  ONETALK_SYNC_PATH: pathText('/api/integration/v1/user/sync_contact'),
+  CUSTOMER_USER_ID_PREFIX: z
+    .string()
+    .optional()
+    .transform((s) => s ?? '')
+    .refine((s) => [...s].length < 100, 'must be shorter than 100 characters (customerUserID is 1..100)'),
+  PHONE_DEFAULT_REGION: z
+    .string()
+    .trim()
+    .optional()
+    .refine((s) => !s || isSupportedCountry(s.toUpperCase()), 'must be an ISO 3166-1 alpha-2 region, e.g. ID or US')
+    .transform((s) => (s ? s.toUpperCase() : undefined)),
+  ALLOWED_ORIGINS: allowedOrigins,
+  REDIS_URL: redisUrl,
+  TRUST_PROXY: trustProxy,
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+    .optional()
+    .transform((l) => l ?? (defaults.logLevel as (typeof LOG_LEVELS)[number])),
+});
+
+export type Env = z.output<typeof envSchema>;

@@ -1,0 +1,43 @@
+import type { RequestHandler } from 'express';
+import { HttpProblem } from './problem.js';
+
+export interface OriginPolicy {
+  /** PUBLIC_URL's origin plus ALLOWED_ORIGINS. */
+  readonly trustedOrigins: ReadonlySet<string>;
+}
+
+/** True when the request has no Origin header, or one from a trusted origin. */
+export function originAllowed(origin: string | undefined, policy: OriginPolicy): boolean {
+  return origin === undefined || policy.trustedOrigins.has(origin);
+}
+
+const foreignOrigin = () =>
+  new HttpProblem(403, 'origin_forbidden', 'Origin not allowed', 'This page is not allowed to call the gateway.');
+
+/**
+ * CSRF guard for JSON routes: the custom `X-CSRF: 1` header cannot be sent cross-site without a
+ * CORS preflight that only ALLOWED_ORIGINS pass, and a present Origin must be trusted. Runs before
+ * the session is looked at, so a forged request learns nothing.
+ */
+export function requireCsrfHeader(policy: OriginPolicy): RequestHandler {
+  return (req, _res, next) => {
+    if (!originAllowed(req.headers.origin, policy)) return next(foreignOrigin());
+    if (req.get('x-csrf') !== '1') {
+      return next(new HttpProblem(403, 'csrf_header_missing', 'CSRF header missing', 'Send the header X-CSRF: 1 with this request.'));
+    }
+    next();
+  };
+}
+
+/**
+ * CSRF guard for routes a plain HTML form may call (sign-out): either the `X-CSRF: 1` header, or an
+ * Origin header naming a trusted origin (browsers send Origin on every form POST).
+ */
+export function requireCsrfHeaderOrOrigin(policy: OriginPolicy): RequestHandler {
+  return (req, _res, next) => {
+    const origin = req.headers.origin;
+    if (!originAllowed(origin, policy)) return next(foreignOrigin());
+    if (req.get('x-csrf') === '1' || origin !== undefined) return next();
+    next(new HttpProblem(403, 'csrf_header_missing', 'CSRF check failed', 'Send X-CSRF: 1, or post the form from a trusted page.'));
+  };
+}

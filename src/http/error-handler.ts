@@ -1,0 +1,52 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { HttpProblem, sendProblem } from './problem.js';
+import { upstreamProblem } from './upstream.js';
+
+/** body-parser marks its errors with `type`; map the ones a client can cause to clear problems. */
+function bodyParserProblem(err: unknown): HttpProblem | undefined {
+  if (!err || typeof err !== 'object' || !('type' in err)) return undefined;
+  switch ((err as { type: unknown }).type) {
+    case 'entity.too.large':
+      return new HttpProblem(413, 'body_too_large', 'Request body too large', 'The request body is larger than this route accepts.');
+    case 'entity.parse.failed':
+      return new HttpProblem(400, 'body_malformed', 'Malformed JSON body', 'The request body is not valid JSON.');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpProblem(415, 'unsupported_encoding', 'Unsupported body encoding', 'Send UTF-8 JSON without content encoding.');
+    case 'request.aborted':
+      return new HttpProblem(400, 'request_aborted', 'Request aborted');
+    default:
+      return undefined;
+  }
+}
+
+/** Turns anything thrown into a problem; unknown errors become a bare 500 with no detail. */
+export function toProblem(err: unknown): HttpProblem {
+  if (err instanceof HttpProblem) return err;
+  return (
+    upstreamProblem(err) ??
+    bodyParserProblem(err) ??
+    new HttpProblem(500, 'internal_error', 'Internal server error', 'Something went wrong; the request id helps support find it.')
+  );
+}
+
+/**
+ * The one error middleware. Details (the upstream's message, stacks) go to the log line, never to
+ * the client; the client gets problem+json with the request id.
+ */
+export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
+  if (res.headersSent) {
+    next(err);
+    return;
+  }
+  const problem = toProblem(err);
+  const level = problem.status >= 500 ? 'error' : 'warn';
+  // Log the original error, with its cause: OneTalkError serialises only safe fields.
+  req.log?.[level]({ err, problem: problem.code, status: problem.status }, problem.title);
+  sendProblem(res, problem, String(req.id ?? ''));
+};
+
+/** 404 for every route nobody serves, in the same problem+json shape. */
+export const notFound: RequestHandler = (_req, _res, next) => {
+  next(new HttpProblem(404, 'not_found', 'Not found', 'No such route.'));
+};

@@ -1,0 +1,48 @@
+import { Router } from 'express';
+import type { Store } from 'express-session';
+import { HttpProblem } from './problem.js';
+
+export interface HealthDeps {
+  oidc: { readonly ready: boolean };
+  sessionStore: Store;
+  /** How long the store may take to answer the readiness probe. */
+  storeTimeoutMs?: number;
+}
+
+/** Asks the store for a session that does not exist: any answer without an error is "up". */
+function storeAnswers(store: Store, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    try {
+      store.get('readyz-probe', (err) => {
+        clearTimeout(timer);
+        resolve(!err);
+      });
+    } catch {
+      clearTimeout(timer);
+      resolve(false);
+    }
+  });
+}
+
+/** `/healthz`: the process lives. `/readyz`: discovery is done and the session store answers. */
+export function createHealthRouter(deps: HealthDeps): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const checks = {
+      oidcDiscovery: deps.oidc.ready,
+      sessionStore: await storeAnswers(deps.sessionStore, deps.storeTimeoutMs ?? 1000),
+    };
+    const failing = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+    if (failing.length > 0) {
+      throw new HttpProblem(503, 'not_ready', 'Not ready', `Failing checks: ${failing.join(', ')}.`, { failing: failing.join(',') });
+    }
+    res.json({ status: 'ready', checks: { oidcDiscovery: 'ok', sessionStore: 'ok' } });
+  });
+  return router;
+}

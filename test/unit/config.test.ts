@@ -1,0 +1,134 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
+
+const SECRET = 's'.repeat(32);
+const valid = {
+  PUBLIC_URL: 'https://chat.example.com',
+  SESSION_SECRET: SECRET,
+  OIDC_ISSUER_URL: 'https://idp.example.com',
+  OIDC_CLIENT_ID: 'gateway',
+  OIDC_CLIENT_SECRET: 'client-secret',
+  ONETALK_API_KEY: 'key-123',
+};
+
+function problemsOf(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  expect.fail('loadConfig accepted an invalid environment');
+}
+
+describe('loadConfig', () => {
+  describe('with the minimal valid environment', () => {
+    const config = loadConfig(valid);
+
+    it('applies the documented defaults', () => {
+      expect(config.port).to.equal(3000);
+      expect(config.oidc.scopes).to.deep.equal(['openid', 'profile', 'email', 'phone']);
+      expect(config.onetalk.baseUrl).to.equal('https://onetalk-api.taptalk.io');
+      expect(config.onetalk.timeoutMs).to.equal(5000);
+      expect(config.onetalk.paths).to.deep.equal({
+        requestAuthTicket: '/v1/user/request_auth_ticket',
+        syncContact: '/api/integration/v1/user/sync_contact',
+      });
+      expect(config.profile.customerUserIdPrefix).to.equal('');
+      expect(config.session.idleTimeoutMs).to.equal(30 * 60 * 1000);
+      expect(config.session.absoluteTimeoutMs).to.equal(12 * 3600 * 1000);
+      expect(config.allowedOrigins).to.deep.equal([]);
+      expect(config.redisUrl).to.equal(undefined);
+      expect(config.trustProxy).to.equal(false);
+      expect(config.logLevel).to.equal('info');
+    });
+
+    it('derives the redirect URI from PUBLIC_URL and secure cookies from https', () => {
+      expect(config.redirectUri).to.equal('https://chat.example.com/auth/callback');
+      expect(config.secureCookies).to.equal(true);
+      expect(config.oidc.allowInsecureRequests).to.equal(false);
+    });
+
+    it('is frozen all the way down', () => {
+      expect(Object.isFrozen(config)).to.equal(true);
+      expect(Object.isFrozen(config.onetalk)).to.equal(true);
+      expect(Object.isFrozen(config.session.secrets)).to.equal(true);
+      expect(() => {
+        (config.onetalk as { apiKey: string }).apiKey = 'x';
+      }).to.throw(TypeError);
+    });
+  });
+
+  it('names every missing variable in one error', () => {
+    expect(problemsOf({})).to.deep.equal([
+      'PUBLIC_URL: is required',
+      'SESSION_SECRET: is required',
+      'OIDC_ISSUER_URL: is required',
+      'OIDC_CLIENT_ID: is required',
+      'OIDC_CLIENT_SECRET: is required',
+      'ONETALK_API_KEY: is required',
+    ]);
+  });
+
+  const cases: Array<[string, Record<string, string>, string]> = [
+    ['http PUBLIC_URL off loopback', { PUBLIC_URL: 'http://chat.example.com' }, 'PUBLIC_URL: must use https (plain http is allowed only for a loopback PUBLIC_URL host)'],
+    ['PUBLIC_URL with a path', { PUBLIC_URL: 'https://chat.example.com/app' }, 'PUBLIC_URL: must be an origin without a path (the gateway serves /auth and /api at its root)'],
+    ['PUBLIC_URL not a URL', { PUBLIC_URL: 'chat.example.com' }, 'PUBLIC_URL: must be an absolute URL'],
+    ['http issuer off loopback', { OIDC_ISSUER_URL: 'http://idp.example.com' }, 'OIDC_ISSUER_URL: must use https (plain http is allowed only for a loopback issuer host)'],
+    ['http OneTalk off loopback', { ONETALK_BASE_URL: 'http://onetalk.example.com' }, 'ONETALK_BASE_URL: must use https (plain http is allowed only for a loopback ONETALK_BASE_URL host)'],
+    ['a short session secret', { SESSION_SECRET: 'short' }, 'SESSION_SECRET: every secret must be at least 32 characters'],
+    ['a short rotated secret', { SESSION_SECRET: `${SECRET},short` }, 'SESSION_SECRET: every secret must be at least 32 characters'],
+    ['a port out of range', { PORT: '70000' }, 'PORT: must be at most 65535'],
+    ['a port that is not a number', { PORT: 'eighty' }, 'PORT: must be a whole number'],
+    ['a timeout of zero', { ONETALK_TIMEOUT_MS: '0' }, 'ONETALK_TIMEOUT_MS: must be at least 100'],
+    ['scopes without openid', { OIDC_SCOPES: 'profile email' }, 'OIDC_SCOPES: must include openid'],
+    ['an origin with a path', { ALLOWED_ORIGINS: 'https://shop.example.com/page' }, 'ALLOWED_ORIGINS: "https://shop.example.com/page" is not an origin (scheme://host[:port], no path)'],
+    ['a non-redis REDIS_URL', { REDIS_URL: 'http://cache:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    ['an unknown log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],
+    ['an unknown phone region', { PHONE_DEFAULT_REGION: 'XX' }, 'PHONE_DEFAULT_REGION: must be an ISO 3166-1 alpha-2 region, e.g. ID or US'],
+    ['a prefix leaving no room for sub', { CUSTOMER_USER_ID_PREFIX: 'p'.repeat(100) }, 'CUSTOMER_USER_ID_PREFIX: must be shorter than 100 characters (customerUserID is 1..100)'],
+    ['a ticket path without a slash', { ONETALK_TICKET_PATH: 'v1/ticket' }, 'ONETALK_TICKET_PATH: must be a path starting with /'],
+  ];
+  for (const [name, override, message] of cases) {
+    it(`refuses ${name}`, () => {
+      expect(problemsOf({ ...valid, ...override })).to.deep.equal([message]);
+    });
+  }
+
+  it('reports several bad variables together without echoing secret values', () => {
+    const problems = problemsOf({ ...valid, SESSION_SECRET: 'tiny-secret-value', PORT: '-1', OIDC_ISSUER_URL: 'ftp://x' });
+    expect(problems).to.have.length(3);
+    expect(problems.join('\n')).not.to.include('tiny-secret-value');
+  });
+
+  it('allows plain http towards loopback hosts only, and says so', () => {
+    const config = loadConfig({
+      ...valid,
+      PUBLIC_URL: 'http://localhost:3000',
+      OIDC_ISSUER_URL: 'http://127.0.0.1:4000',
+      ONETALK_BASE_URL: 'http://[::1]:4010',
+    });
+    expect(config.secureCookies).to.equal(false);
+    expect(config.oidc.allowInsecureRequests).to.equal(true);
+    expect(config.onetalk.baseUrl).to.equal('http://[::1]:4010');
+    expect(config.redirectUri).to.equal('http://localhost:3000/auth/callback');
+  });
+
+  it('parses rotation lists, origins, trust proxy and the region', () => {
+    const other = 'o'.repeat(40);
+    const config = loadConfig({
+      ...valid,
+      SESSION_SECRET: ` ${SECRET} , ${other} `,
+      ALLOWED_ORIGINS: 'https://shop.example.com, http://localhost:8080,https://shop.example.com',
+      TRUST_PROXY: '1',
+      PHONE_DEFAULT_REGION: 'id',
+      CUSTOMER_USER_ID_PREFIX: 'company:',
+    });
+    expect(config.session.secrets).to.deep.equal([SECRET, other]);
+    expect(config.allowedOrigins).to.deep.equal(['https://shop.example.com', 'http://localhost:8080']);
+    expect(config.trustProxy).to.equal(1);
+    expect(config.profile.defaultRegion).to.equal('ID');
+    expect(config.profile.customerUserIdPrefix).to.equal('company:');
+    expect(loadConfig({ ...valid, TRUST_PROXY: 'loopback' }).trustProxy).to.equal('loopback');
+  });
+});

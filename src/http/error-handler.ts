@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { HttpProblem, sendProblem } from './problem.js';
+import { HttpProblem, sendNegotiatedProblem } from './problem.js';
 import { upstreamProblem } from './upstream.js';
 
 /** body-parser marks its errors with `type`; map the ones a client can cause to clear problems. */
@@ -43,7 +43,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
   const level = problem.status >= 500 ? 'error' : 'warn';
   // Log the original error, with its cause: OneTalkError serialises only safe fields.
   req.log?.[level]({ err, problem: problem.code, status: problem.status }, problem.title);
-  sendProblem(res, problem, String(req.id ?? ''));
+  sendNegotiatedProblem(req, res, problem, String(req.id ?? ''));
 };
 
 /** 404 for every route nobody serves, in the same problem+json shape. */

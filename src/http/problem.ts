@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 
 /**
  * An error the gateway answers with on purpose, as RFC 9457 problem+json. `code` is the stable
@@ -46,4 +46,36 @@ export function sendProblem(res: Response, problem: HttpProblem, requestId?: str
   for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
   res.setHeader('Cache-Control', 'no-store');
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(body));
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+
+/**
+ * A plain page for browsers that navigated here (the OIDC callback, a sign-in link): the same
+ * facts as the problem object, and a way to start again. No stack, no upstream text.
+ */
+function problemPage(problem: HttpProblem, requestId?: string): string {
+  const again = typeof problem.extra.loginUrl === 'string' ? problem.extra.loginUrl : undefined;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(problem.title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2933}
+h1{font-size:1.4rem}a{color:#0b69a3}small{color:#616e7c}</style></head>
+<body><h1>${escapeHtml(problem.title)}</h1>
+${problem.detail ? `<p>${escapeHtml(problem.detail)}</p>` : ''}
+${again ? `<p><a href="${escapeHtml(again)}">Sign in again</a></p>` : '<p><a href="/">Back to the site</a></p>'}
+<p><small>Error code ${escapeHtml(problem.code)}${requestId ? ` · request ${escapeHtml(requestId)}` : ''}</small></p>
+</body></html>`;
+}
+
+/** problem+json for API clients; an HTML page when the client asked for HTML first (a navigation). */
+export function sendNegotiatedProblem(req: Request, res: Response, problem: HttpProblem, requestId?: string): void {
+  if (req.accepts(['application/problem+json', 'application/json', 'text/html']) !== 'text/html') {
+    sendProblem(res, problem, requestId);
+    return;
+  }
+  for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+  res.setHeader('Cache-Control', 'no-store');
+  res.status(problem.status).type('html').send(problemPage(problem, requestId));
 }

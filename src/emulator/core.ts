@@ -1,0 +1,141 @@
+/**
+ * The emulator's state, independent of HTTP: settings, contacts, tickets, the request log.
+ * `createEmulatorApp` serves it; tests reach into it in-process.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { pino, type Logger } from 'pino';
+import { ContactStore } from './contacts.js';
+import { TicketIssuer, ticketKey, type TicketRedemption, type TicketVerification } from './tickets.js';
+
+/** The dev key everyone may know; the only key the emulator's entry point will ever print. */
+export const DEV_API_KEY = 'dev-onetalk-api-key';
+
+/** Upper bound for the latency setting: a minute is plenty to exercise any client timeout. */
+export const MAX_LATENCY_MS = 60_000;
+
+/** Runtime switches, changeable through `PUT /__emulator/settings`. */
+export interface EmulatorSettings {
+  /** When false every API call answers the document's 499 "Please select a tier". */
+  tierSelected: boolean;
+  /** API answers wait this long (admin routes never wait). */
+  latencyMs: number;
+}
+
+/** Everything an emulator can be built with; all optional. */
+export interface EmulatorOptions {
+  apiKey?: string;
+  /** HS256 key for tickets; a fresh random 32 bytes when absent. */
+  ticketSecret?: Uint8Array | string;
+  tierSelected?: boolean;
+  latencyMs?: number;
+  /** Clock in ms since the epoch: tickets, contact stamps, request log. */
+  now?: () => number;
+  logger?: Logger;
+}
+
+/** How a recorded call's body arrived. */
+export type BodyKind = 'json' | 'text' | 'none' | 'too_large' | 'unreadable';
+
+/** One call to an API route, as received and as answered. */
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Raw headers, API-Key included: in-process only, the admin route masks it. */
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON when `bodyKind` is 'json', the raw text when 'text', else undefined. */
+  body: unknown;
+  bodyKind: BodyKind;
+  /** HTTP status answered (= envelope status). */
+  status: number;
+  /** Envelope error code answered ('' on success). */
+  code: string;
+  /** ISO 8601 time the request arrived. */
+  at: string;
+}
+
+/** Whether a call carried the right key, a wrong one, or none. */
+export type ApiKeyState = 'valid' | 'invalid' | 'missing';
+
+/** A built emulator: state and operations, no HTTP. */
+export interface Emulator {
+  readonly ticketSecret: Uint8Array;
+  readonly store: ContactStore;
+  readonly tickets: TicketIssuer;
+  /** Every API call, oldest first. Cleared in place by `reset()`, so references stay live. */
+  readonly requests: RecordedRequest[];
+  /** Live settings object; `reset()` restores `defaults` in place. */
+  readonly settings: EmulatorSettings;
+  readonly defaults: Readonly<EmulatorSettings>;
+  readonly now: () => number;
+  readonly logger: Logger;
+  /** Aborted by `dispose()`, which cuts pending latency waits short. */
+  readonly shutdown: AbortSignal;
+  /** Compares a received API-Key header with the configured key in constant time. */
+  apiKeyState(received: string | undefined): ApiKeyState;
+  /** Signature and lifetime check; does not consume the ticket. */
+  verifyTicket(ticket: string): Promise<TicketVerification>;
+  /** Verify and consume: a ticket redeems once. */
+  redeemTicket(ticket: string): Promise<TicketRedemption>;
+  /** Contacts, request log, redemptions and settings back to their starting state. */
+  reset(): void;
+  /** Stops pending waits; call when the server closes. */
+  dispose(): void;
+}
+
+/** Builds the emulator's state. Throws on invalid options (empty key, latency out of range). */
+export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  const apiKey = options.apiKey ?? DEV_API_KEY;
+  if (apiKey === '') throw new Error('apiKey must not be empty');
+  const defaults: Readonly<EmulatorSettings> = Object.freeze({
+    tierSelected: options.tierSelected ?? true,
+    latencyMs: checkLatency(options.latencyMs ?? 0),
+  });
+  const now = options.now ?? Date.now;
+  const ticketSecret = ticketKey(options.ticketSecret);
+  const tickets = new TicketIssuer(ticketSecret, now);
+  const store = new ContactStore({ now });
+  const requests: RecordedRequest[] = [];
+  const settings: EmulatorSettings = { ...defaults };
+  const lifetime = new AbortController();
+  // Hash both sides so the comparison is constant-time whatever the lengths.
+  const expected = digest(apiKey);
+
+  return {
+    ticketSecret,
+    store,
+    tickets,
+    requests,
+    settings,
+    defaults,
+    now,
+    logger: options.logger ?? pino({ level: 'silent' }),
+    shutdown: lifetime.signal,
+    apiKeyState(received) {
+      if (received === undefined || received === '') return 'missing';
+      return timingSafeEqual(digest(received), expected) ? 'valid' : 'invalid';
+    },
+    verifyTicket: (ticket) => tickets.verify(ticket),
+    redeemTicket: (ticket) => tickets.redeem(ticket),
+    reset() {
+      store.clear();
+      requests.length = 0;
+      tickets.clearRedemptions();
+      Object.assign(settings, defaults);
+    },
+    dispose: () => lifetime.abort(),
+  };
+}
+
+/** Validates a latency value: an integer 0..60000 ms. */
+export function checkLatency(ms: number): number {
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_LATENCY_MS) {
+    throw new RangeError(`latencyMs must be an integer from 0 to ${MAX_LATENCY_MS}`);
+  }
+  return ms;
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}

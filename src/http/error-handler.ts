@@ -40,9 +40,11 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
     return;
   }
   const problem = toProblem(err);
-  const level = problem.status >= 500 ? 'error' : 'warn';
-  // Log the original error, with its cause: OneTalkError serialises only safe fields.
-  req.log?.[level]({ err, problem: problem.code, status: problem.status }, problem.title);
+  // pino-http writes one line per request; hand it the problem code, and the original error when
+  // there is something to investigate (a 5xx, or an upstream failure behind a mapped problem).
+  // OneTalkError serialises only safe fields, so the upstream's message is logged, never the key.
+  res.locals.problem = problem.code;
+  if (problem.status >= 500 || problem !== err) (res as { err?: unknown }).err = err;
   sendNegotiatedProblem(req, res, problem, String(req.id ?? ''));
 };
 

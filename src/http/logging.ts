@@ -65,6 +65,10 @@ export function createHttpLogger(logger: Logger): HttpLogger {
   return pinoHttp({
     logger,
     genReqId: requestId,
+    customProps: (_req, res) => {
+      const problem = (res as { locals?: { problem?: unknown } }).locals?.problem;
+      return problem ? { problem } : {};
+    },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     serializers: {
       req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({

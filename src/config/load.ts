@@ -41,7 +41,14 @@ export interface Config {
     readonly mapping: ClaimMapping;
   };
   readonly allowedOrigins: readonly string[];
-  readonly redisUrl: string | undefined;
+  readonly redis: { readonly url: string | undefined; readonly keyPrefix: string };
+  readonly rateLimit: {
+    /** Ticket requests per session per minute. */
+    readonly ticketsPerMinute: number;
+    /** Sign-in starts per client IP per minute. */
+    readonly loginsPerMinute: number;
+  };
+  readonly shutdownGraceMs: number;
   readonly trustProxy: boolean | number | string;
   readonly logLevel: string;
 }
@@ -108,7 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mapping: defaultClaimMapping,
     },
     allowedOrigins: e.ALLOWED_ORIGINS,
-    redisUrl: e.REDIS_URL,
+    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    rateLimit: { ticketsPerMinute: e.RATE_LIMIT_TICKETS_PER_MINUTE, loginsPerMinute: e.RATE_LIMIT_LOGINS_PER_MINUTE },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
   };

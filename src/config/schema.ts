@@ -123,6 +123,15 @@ export const envSchema = z.object({
     .transform((s) => (s ? s.toUpperCase() : undefined)),
   ALLOWED_ORIGINS: allowedOrigins,
   REDIS_URL: redisUrl,
+  REDIS_KEY_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1..64 characters of letters, digits, : _ . -')
+    .optional()
+    .transform((p) => p ?? defaults.redisKeyPrefix),
+  RATE_LIMIT_TICKETS_PER_MINUTE: intIn(1, 100_000, defaults.rateLimitTicketsPerMinute),
+  RATE_LIMIT_LOGINS_PER_MINUTE: intIn(1, 100_000, defaults.rateLimitLoginsPerMinute),
+  SHUTDOWN_GRACE_MS: intIn(0, 300_000, defaults.shutdownGraceMs),
   TRUST_PROXY: trustProxy,
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })

@@ -38,7 +38,9 @@ describe('loadConfig', () => {
       expect(config.session.idleTimeoutMs).to.equal(30 * 60 * 1000);
       expect(config.session.absoluteTimeoutMs).to.equal(12 * 3600 * 1000);
       expect(config.allowedOrigins).to.deep.equal([]);
-      expect(config.redisUrl).to.equal(undefined);
+      expect(config.redis).to.deep.equal({ url: undefined, keyPrefix: 'onetalk:' });
+      expect(config.rateLimit).to.deep.equal({ ticketsPerMinute: 30, loginsPerMinute: 30 });
+      expect(config.shutdownGraceMs).to.equal(10_000);
       expect(config.trustProxy).to.equal(false);
       expect(config.logLevel).to.equal('info');
     });
@@ -84,6 +86,8 @@ describe('loadConfig', () => {
     ['scopes without openid', { OIDC_SCOPES: 'profile email' }, 'OIDC_SCOPES: must include openid'],
     ['an origin with a path', { ALLOWED_ORIGINS: 'https://shop.example.com/page' }, 'ALLOWED_ORIGINS: "https://shop.example.com/page" is not an origin (scheme://host[:port], no path)'],
     ['a non-redis REDIS_URL', { REDIS_URL: 'http://cache:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    ['a Redis key prefix with spaces', { REDIS_KEY_PREFIX: 'my app' }, 'REDIS_KEY_PREFIX: must be 1..64 characters of letters, digits, : _ . -'],
+    ['a rate limit of zero', { RATE_LIMIT_TICKETS_PER_MINUTE: '0' }, 'RATE_LIMIT_TICKETS_PER_MINUTE: must be at least 1'],
     ['an unknown log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],
     ['an unknown phone region', { PHONE_DEFAULT_REGION: 'XX' }, 'PHONE_DEFAULT_REGION: must be an ISO 3166-1 alpha-2 region, e.g. ID or US'],
     ['a prefix leaving no room for sub', { CUSTOMER_USER_ID_PREFIX: 'p'.repeat(100) }, 'CUSTOMER_USER_ID_PREFIX: must be shorter than 100 characters (customerUserID is 1..100)'],

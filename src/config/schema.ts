@@ -103,7 +103,11 @@ export const envSchema = z.object({
     .optional()
     .transform((s) => (s ?? defaults.oidcScopes).split(/\s+/).filter(Boolean))
     .refine((scopes) => scopes.includes('openid'), 'must include openid'),
-  ONETALK_API_KEY: z.string({ error: 'is required' }).min(1, 'is required'),
+  ONETALK_API_KEY: z
+    .string({ error: 'is required' })
+    .min(1, { message: 'is required', abort: true })
+    // It travels as an HTTP header: visible ASCII only, so it can neither split nor be mangled.
+    .regex(/^[\x21-\x7e]+$/, 'must be visible ASCII characters without spaces'),
   ONETALK_BASE_URL: secureUrl('ONETALK_BASE_URL')
     .optional()
     .transform((u) => u ?? new URL(defaults.onetalkBaseUrl)),

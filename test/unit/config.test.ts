@@ -86,6 +86,7 @@ describe('loadConfig', () => {
     ['scopes without openid', { OIDC_SCOPES: 'profile email' }, 'OIDC_SCOPES: must include openid'],
     ['an origin with a path', { ALLOWED_ORIGINS: 'https://shop.example.com/page' }, 'ALLOWED_ORIGINS: "https://shop.example.com/page" is not an origin (scheme://host[:port], no path)'],
     ['a non-redis REDIS_URL', { REDIS_URL: 'http://cache:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    ['an API key with a space', { ONETALK_API_KEY: 'key 123' }, 'ONETALK_API_KEY: must be visible ASCII characters without spaces'],
     ['a Redis key prefix with spaces', { REDIS_KEY_PREFIX: 'my app' }, 'REDIS_KEY_PREFIX: must be 1..64 characters of letters, digits, : _ . -'],
     ['a rate limit of zero', { RATE_LIMIT_TICKETS_PER_MINUTE: '0' }, 'RATE_LIMIT_TICKETS_PER_MINUTE: must be at least 1'],
     ['an unknown log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],

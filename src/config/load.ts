@@ -38,6 +38,8 @@ export interface Config {
   readonly profile: {
     readonly customerUserIdPrefix: string;
     readonly defaultRegion: CountryCode | undefined;
+    /** Send `phone` only when `phone_number_verified` is true (default on). */
+    readonly requireVerifiedPhone: boolean;
     readonly mapping: ClaimMapping;
   };
   readonly allowedOrigins: readonly string[];
@@ -112,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     profile: {
       customerUserIdPrefix: e.CUSTOMER_USER_ID_PREFIX,
       defaultRegion: e.PHONE_DEFAULT_REGION as CountryCode | undefined,
+      requireVerifiedPhone: e.PHONE_REQUIRE_VERIFIED,
       mapping: defaultClaimMapping,
     },
     allowedOrigins: e.ALLOWED_ORIGINS,

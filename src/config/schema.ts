@@ -125,6 +125,10 @@ export const envSchema = z.object({
     .optional()
     .refine((s) => !s || isSupportedCountry(s.toUpperCase()), 'must be an ISO 3166-1 alpha-2 region, e.g. ID or US')
     .transform((s) => (s ? s.toUpperCase() : undefined)),
+  PHONE_REQUIRE_VERIFIED: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .transform((v) => v !== 'false'),
   ALLOWED_ORIGINS: allowedOrigins,
   REDIS_URL: redisUrl,
   REDIS_KEY_PREFIX: z

@@ -30,6 +30,7 @@ export const DEMO_USERS: readonly DevUser[] = Object.freeze([
       email: 'alice@example.com',
       email_verified: true,
       phone_number: '+62 812-3456-7890',
+      phone_number_verified: true,
       picture: 'https://www.gravatar.com/avatar/0?d=identicon',
     },
   },

@@ -19,6 +19,12 @@ export interface MapOptions {
   defaultRegion?: CountryCode;
   /** Whose field limits apply. Default `'requestAuthTicket'`. */
   endpoint?: Endpoint;
+  /**
+   * Send `phone` only when the IdP vouches for it (`phone_number_verified: true`). OneTalk matches
+   * contacts on phone and adopts an untied contact, so an unverified number could hand one user
+   * another person's contact and chats. The gateway's config turns this on by default.
+   */
+  requireVerifiedPhone?: boolean;
 }
 
 /** Why claims could not become a OneTalk user: only `sub` problems are fatal. */
@@ -81,10 +87,16 @@ export function mapClaims(claims: unknown, options: MapOptions): MapResult {
   const email = firstAccepted(input, mapping.email, (value) => emailField(value, limits.email));
   if (email !== undefined) user.email = email;
   const phone = firstAccepted(input, mapping.phone, (value) => phoneField(value, limits.phone, options.defaultRegion));
-  if (phone !== undefined) user.phone = phone;
+  if (phone !== undefined && (!options.requireVerifiedPhone || isPhoneVerified(input))) user.phone = phone;
   const photoURL = firstAccepted(input, mapping.photoURL, httpUrlField);
   if (photoURL !== undefined) user.photoURL = photoURL;
   return { ok: true, user };
+}
+
+/** `phone_number_verified` as the IdP sends it (boolean) or as a session keeps it (string). */
+function isPhoneVerified(claims: Readonly<Record<string, unknown>>): boolean {
+  const verified = claims.phone_number_verified;
+  return verified === true || verified === 'true';
 }
 
 function nonEmpty(text: string): string | undefined {

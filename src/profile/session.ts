@@ -34,6 +34,8 @@ export function pickSessionClaims(claims: unknown, mapping: ClaimMapping): Recor
     const value = stringClaim(input, name);
     if (value !== undefined && value.length <= MAX_SESSION_CLAIM_LENGTH) kept.push([name, value]);
   }
+  // The one boolean the mapping needs, kept as text (sessions hold strings only).
+  if (input.phone_number_verified === true || input.phone_number_verified === 'true') kept.push(['phone_number_verified', 'true']);
   // fromEntries defines own properties, so even a claim named "__proto__" stays plain data.
   return Object.fromEntries(kept);
 }

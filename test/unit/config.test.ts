@@ -35,6 +35,7 @@ describe('loadConfig', () => {
         syncContact: '/api/integration/v1/user/sync_contact',
       });
       expect(config.profile.customerUserIdPrefix).to.equal('');
+      expect(config.profile.requireVerifiedPhone).to.equal(true);
       expect(config.session.idleTimeoutMs).to.equal(30 * 60 * 1000);
       expect(config.session.absoluteTimeoutMs).to.equal(12 * 3600 * 1000);
       expect(config.allowedOrigins).to.deep.equal([]);
@@ -87,6 +88,7 @@ describe('loadConfig', () => {
     ['an origin with a path', { ALLOWED_ORIGINS: 'https://shop.example.com/page' }, 'ALLOWED_ORIGINS: "https://shop.example.com/page" is not an origin (scheme://host[:port], no path)'],
     ['a non-redis REDIS_URL', { REDIS_URL: 'http://cache:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
     ['an API key with a space', { ONETALK_API_KEY: 'key 123' }, 'ONETALK_API_KEY: must be visible ASCII characters without spaces'],
+    ['a verification flag that is not a boolean', { PHONE_REQUIRE_VERIFIED: 'maybe' }, 'PHONE_REQUIRE_VERIFIED: must be true or false'],
     ['a Redis key prefix with spaces', { REDIS_KEY_PREFIX: 'my app' }, 'REDIS_KEY_PREFIX: must be 1..64 characters of letters, digits, : _ . -'],
     ['a rate limit of zero', { RATE_LIMIT_TICKETS_PER_MINUTE: '0' }, 'RATE_LIMIT_TICKETS_PER_MINUTE: must be at least 1'],
     ['an unknown log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],
@@ -134,6 +136,7 @@ describe('loadConfig', () => {
     expect(config.trustProxy).to.equal(1);
     expect(config.profile.defaultRegion).to.equal('ID');
     expect(config.profile.customerUserIdPrefix).to.equal('company:');
+    expect(loadConfig({ ...valid, PHONE_REQUIRE_VERIFIED: 'false' }).profile.requireVerifiedPhone).to.equal(false);
     expect(loadConfig({ ...valid, TRUST_PROXY: 'loopback' }).trustProxy).to.equal('loopback');
   });
 });

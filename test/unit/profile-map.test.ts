@@ -223,3 +223,22 @@ describe('mapClaims', () => {
     });
   });
 });
+
+describe('mapClaims with requireVerifiedPhone', () => {
+  const options = { customerUserIdPrefix: '', mapping: defaultClaimMapping, requireVerifiedPhone: true };
+  const cases: Array<[string, unknown, string | undefined]> = [
+    ['verified by the IdP (boolean)', true, '6281234567890'],
+    ['verified as kept in a session (string)', 'true', '6281234567890'],
+    ['marked unverified', false, undefined],
+    ['with no verification claim', undefined, undefined],
+    ['with a truthy but wrong value', 1, undefined],
+  ];
+  for (const [name, verified, expected] of cases) {
+    it(`${expected ? 'sends' : 'leaves out'} the phone ${name}`, () => {
+      const claims = { sub: 's', phone_number: '+62 812-3456-7890', ...(verified === undefined ? {} : { phone_number_verified: verified }) };
+      const result = mapClaims(claims, options);
+      expect(result.ok).to.equal(true);
+      expect(result.ok ? result.user.phone : 'refused').to.equal(expected);
+    });
+  }
+});

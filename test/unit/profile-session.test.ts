@@ -87,3 +87,11 @@ describe('displayUser', () => {
     expect(displayUser({ sub: 'a', name: 'Alice', nickname: 'Ally' }, mapping).name).to.equal('Ally');
   });
 });
+
+describe('pickSessionClaims and phone_number_verified', () => {
+  it('keeps a true verification flag as the string "true" and drops anything else', () => {
+    expect(pickSessionClaims({ sub: 's', phone_number_verified: true }, defaultClaimMapping)).to.deep.equal({ sub: 's', phone_number_verified: 'true' });
+    expect(pickSessionClaims({ sub: 's', phone_number_verified: false }, defaultClaimMapping)).to.deep.equal({ sub: 's' });
+    expect(pickSessionClaims({ sub: 's', phone_number_verified: 'yes' }, defaultClaimMapping)).to.deep.equal({ sub: 's' });
+  });
+});

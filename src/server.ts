@@ -1,13 +1,12 @@
 /**
- * Process entry: loadConfig → createApp → listen, and a graceful shutdown. The only module that
- * listens; it never falls back to any demo part.
+ * Process entry: loadConfig → createApp → listen, and a graceful shutdown on SIGTERM/SIGINT.
+ * The only module that listens; it never falls back to any demo part.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
-
-const SHUTDOWN_GRACE_MS = 10_000;
+import { createGracefulShutdown } from './http/shutdown.js';
 
 function readConfig(): Config {
   try {
@@ -30,26 +29,26 @@ async function main(): Promise<void> {
   const { port } = server.address() as AddressInfo;
   logger.info({ port, publicUrl: config.publicOrigin }, 'gateway listening');
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.warn('grace period over; closing remaining connections');
-      server.closeAllConnections();
-    }, SHUTDOWN_GRACE_MS);
-    force.unref();
-    server.close(() => {
-      void gateway.close().finally(() => {
-        logger.info('stopped');
-        process.exit(0);
-      });
+  const graceful = createGracefulShutdown({
+    server,
+    graceMs: config.shutdownGraceMs,
+    logger,
+    startDraining: () => gateway.startDraining(),
+    close: () => gateway.close(),
+  });
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A second signal (an impatient operator, or the orchestrator's follow-up) cuts the grace short.
+    if (signalled) return graceful.forceNow();
+    signalled = true;
+    void graceful.shutdown(signal).then(({ closed }) => {
+      logger.info('stopped');
+      // pino writes synchronously to stdout by default, so the line is out before the exit.
+      process.exit(closed ? 0 : 1);
     });
-    server.closeIdleConnections();
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 main().catch((err: unknown) => {

@@ -1,0 +1,164 @@
+import type { Request, RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit, type Logger as RateLimitLogger, type Options, type Store } from 'express-rate-limit';
+import type { Logger } from 'pino';
+import { RedisStore, type RedisReply } from 'rate-limit-redis';
+import { HttpProblem } from './problem.js';
+
+/** The one thing the Redis store needs from a client: node-redis' raw `sendCommand`. */
+export interface RedisCommandSender {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+/** Options of {@link createRateLimiters}. */
+export interface RateLimitOptions {
+  /** Ticket requests per session per minute. */
+  ticketsPerMinute: number;
+  /** Sign-in starts per client IP per minute. */
+  loginsPerMinute: number;
+  logger: Logger;
+  /** When given, counters live in Redis and are shared by every instance; else in this process. */
+  redis?: {
+    client: RedisCommandSender;
+    keyPrefix: string;
+    /** Longest wait for Redis per request before answering 503, in ms. Default 1000. */
+    deadlineMs?: number;
+  };
+}
+
+/** The gateway's limiters, each to be mounted on its one route. */
+export interface RateLimiters {
+  /** `POST /api/livechat/ticket`, keyed by session; mount after the session middleware. */
+  readonly tickets: RequestHandler;
+  /** `GET /auth/login`, keyed by client IP (`req.ip`, so `TRUST_PROXY` decides what that is). */
+  readonly logins: RequestHandler;
+}
+
+const WINDOW_MS = 60_000;
+
+const storeUnavailable = (cause: unknown) =>
+  new HttpProblem(
+    503,
+    'rate_limit_unavailable',
+    'Temporarily unavailable',
+    'The gateway cannot reach its shared store; try again shortly.',
+    {},
+    { 'Retry-After': '2' },
+    { cause },
+  );
+
+/**
+ * rate-limit-redis caches the promise of its Lua script's SHA, loaded at start-up. Two ways that
+ * goes wrong: at start-up the shared client may still be connecting (it queues nothing: commands
+ * fail at once), and a load that failed during an outage would fail every later call even after
+ * Redis is back. So the script is loaded on first use, and again after any failure. A store
+ * failure is a 503: the limiter never lets requests through unlimited (fail closed, like the
+ * session store).
+ */
+class RecoveringRedisStore extends RedisStore {
+  #stale = true;
+
+  override async init(options: Options): Promise<void> {
+    this.windowMs = options.windowMs;
+  }
+
+  override async increment(key: string): ReturnType<RedisStore['increment']> {
+    if (this.#stale) {
+      this.#stale = false;
+      this.incrementScriptSha = this.loadIncrementScript();
+    }
+    try {
+      return await super.increment(key);
+    } catch (err) {
+      this.#stale = true;
+      throw storeUnavailable(err);
+    }
+  }
+}
+
+/**
+ * A command with a deadline of its own: on a half-open connection the client believes it is
+ * connected and a written command may wait for its reply forever.
+ */
+function withDeadline<T>(operation: Promise<T>, deadlineMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${deadlineMs} ms`)), deadlineMs);
+  });
+  return Promise.race([operation, deadline]).finally(() => clearTimeout(timer));
+}
+
+function redisStore(redis: NonNullable<RateLimitOptions['redis']>, name: string): Store {
+  const deadlineMs = redis.deadlineMs ?? 1000;
+  return new RecoveringRedisStore({
+    prefix: `${redis.keyPrefix}rl:${name}:`,
+    sendCommand: async (...args: string[]) => (await withDeadline(redis.client.sendCommand(args), deadlineMs)) as RedisReply,
+  });
+}
+
+/** Seconds until the window resets, as express-rate-limit computes it for its own header. */
+function retryAfterSeconds(req: Request): number {
+  const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+  return reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : Math.ceil(WINDOW_MS / 1000);
+}
+
+/** Past the limit: a problem through the app's one error handler, so the shape is the usual one. */
+const refuse: Options['handler'] = (req, _res, next) => {
+  const seconds = retryAfterSeconds(req);
+  next(
+    new HttpProblem(
+      429,
+      'rate_limited',
+      'Too many requests',
+      `Too many requests; try again in ${seconds} s.`,
+      {},
+      { 'Retry-After': String(seconds) },
+    ),
+  );
+};
+
+/** express-rate-limit's logger interface, onto pino (its default is the console). */
+function rateLimitLogger(logger: Logger): RateLimitLogger {
+  return {
+    error: (err, message) => logger.error({ err }, message ?? 'rate limiter error'),
+    warn: (err, message) => logger.warn({ err }, message ?? 'rate limiter warning'),
+  };
+}
+
+/**
+ * A signed-in visitor is limited by session id, so users behind one NAT keep separate budgets.
+ * Requests without a session are refused 401 by the route anyway; they share their IP's budget,
+ * because each of them would otherwise get a fresh, unlimited, throw-away session id.
+ */
+function sessionKey(req: Request): string {
+  if (req.session?.user && req.sessionID) return `sid:${req.sessionID}`;
+  return `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+}
+
+/**
+ * Builds the ticket and login limiters: a one-minute fixed window, `RateLimit`/`RateLimit-Policy`
+ * headers (IETF draft 8) on every answer, `Retry-After` and a 429 `rate_limited` problem past
+ * the limit. The upstream is never called for a refused request: the limiter answers first.
+ */
+export function createRateLimiters(options: RateLimitOptions): RateLimiters {
+  const logger = rateLimitLogger(options.logger.child({ component: 'rate-limit' }));
+  const common = {
+    windowMs: WINDOW_MS,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: refuse,
+    logger,
+    // Our own store errors are already problems; never admit requests unlimited.
+    passOnStoreError: false,
+  } as const;
+  const store = (name: string): { store?: Store } => (options.redis ? { store: redisStore(options.redis, name) } : {});
+  return {
+    tickets: rateLimit({
+      ...common,
+      ...store('tickets'),
+      limit: options.ticketsPerMinute,
+      identifier: 'tickets',
+      keyGenerator: sessionKey,
+    }),
+    logins: rateLimit({ ...common, ...store('logins'), limit: options.loginsPerMinute, identifier: 'logins' }),
+  };
+}

@@ -1,0 +1,128 @@
+import { once } from 'node:events';
+import { Agent, get } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import { createGracefulShutdown, type GracefulShutdown } from '../../src/http/shutdown.js';
+import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
+
+function portOf(system: System): number {
+  return Number(new URL(system.url).port);
+}
+
+async function openSocket(port: number): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  return socket;
+}
+
+/** Everything the server sends until it closes the connection. */
+async function readToEnd(socket: Socket): Promise<string> {
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await once(socket, 'close');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Resolves with the error code a fresh TCP connection gets, or 'connected'. */
+async function tryConnect(port: number): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  try {
+    await once(socket, 'connect');
+    return 'connected';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? 'error';
+  } finally {
+    socket.destroy();
+  }
+}
+
+describe('graceful shutdown (in-process)', function () {
+  let system: System;
+  let graceful: GracefulShutdown;
+
+  async function start(graceMs: number): Promise<void> {
+    system = await startSystem();
+    graceful = createGracefulShutdown({
+      server: system.server,
+      graceMs,
+      logger: system.gateway.logger,
+      startDraining: () => system.gateway.startDraining(),
+      close: () => system.gateway.close(),
+    });
+  }
+  afterEach(async () => {
+    await system.close();
+  });
+
+  it('turns /readyz 503 at once, lets the in-flight ticket request finish, refuses new connections', async () => {
+    await start(5000);
+    const alice = await system.signIn('alice');
+    system.emulator.settings.latencyMs = 800;
+    const ticket = requestTicket(system, alice);
+    // A readiness probe whose request line is already on the wire: a busy connection, not idle.
+    const probe = await openSocket(portOf(system));
+    probe.write('GET /readyz HTTP/1.1\r\nHost: gateway\r\n');
+    await sleep(250); // the ticket request is now waiting for OneTalk
+
+    const done = graceful.shutdown('test');
+    expect(system.gateway.draining).to.equal(true);
+    expect(await tryConnect(portOf(system))).to.equal('ECONNREFUSED');
+
+    const answer = readToEnd(probe);
+    probe.write('\r\n');
+    const raw = await answer;
+    expect(raw).to.match(/^HTTP\/1\.1 503 /);
+    expect(raw).to.match(/\r\nconnection: close\r\n/i);
+    expect(raw).to.include('"failing":"draining"');
+
+    const res = await ticket;
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.have.property('ticket');
+    expect(system.emulator.requests).to.have.length(1);
+    expect(await done).to.deep.equal({ drained: true, closed: true });
+    const started = system.logs.map((l) => JSON.parse(l) as { msg: string; inFlight?: number }).find((l) => l.msg === 'shutting down');
+    expect(started?.inFlight).to.equal(1);
+  });
+
+  it('does not wait for idle keep-alive connections', async () => {
+    await start(5000);
+    const agent = new Agent({ keepAlive: true });
+    const socketClosed = new Promise<void>((resolve) => {
+      get(`${system.url}/healthz`, { agent }, (res) => {
+        res.resume();
+        res.socket.once('close', () => resolve());
+      });
+    });
+    await sleep(50); // the response is done; the socket idles in the agent's pool
+    const started = Date.now();
+    expect(await graceful.shutdown('test')).to.deep.equal({ drained: true, closed: true });
+    await socketClosed;
+    expect(Date.now() - started).to.be.below(500);
+    agent.destroy();
+  });
+
+  it('destroys what is still open when the grace period is over', async () => {
+    await start(300);
+    const alice = await system.signIn('alice');
+    system.emulator.settings.latencyMs = 1500;
+    const ticket = requestTicket(system, alice).then(
+      (res) => res.status,
+      (err: unknown) => (err instanceof Error ? err.name : 'error'),
+    );
+    await sleep(100);
+    const started = Date.now();
+    expect(await graceful.shutdown('test')).to.deep.equal({ drained: false, closed: true });
+    expect(Date.now() - started).to.be.within(250, 1000);
+    expect(await ticket).to.equal('TypeError'); // fetch failed: the socket was destroyed
+    expect(system.logs.some((l) => l.includes('grace period over'))).to.equal(true);
+  });
+
+  it('is one shutdown however often it is asked for', async () => {
+    await start(1000);
+    const first = graceful.shutdown('SIGTERM');
+    expect(graceful.shutdown('SIGINT')).to.equal(first);
+    await first;
+    expect(system.logs.filter((l) => l.includes('"shutting down"'))).to.have.length(1);
+  });
+});

@@ -125,6 +125,14 @@ export class OidcClient {
     }
   }
 
+  /**
+   * The IdP's discovered metadata (issuer, `jwks_uri`, …), or undefined before discovery.
+   * Back-channel logout verifies logout tokens against exactly this issuer and key set.
+   */
+  serverMetadata(): client.ServerMetadata | undefined {
+    return this.configuration?.serverMetadata();
+  }
+
   private get config(): client.Configuration {
     if (!this.configuration) throw new Error('OIDC discovery has not completed');
     return this.configuration;

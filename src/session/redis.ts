@@ -1,0 +1,127 @@
+import { createClient, type RedisClientType } from 'redis';
+import type { Logger } from 'pino';
+import { RedisReplayGuard, type ReplayGuard } from '../auth/backchannel-replay.js';
+import { RedisTransactionStore } from '../auth/transactions-redis.js';
+import type { Config } from '../config/index.js';
+import { RedisSessionIndex } from './redis-index.js';
+import { RedisSessionStore } from './redis-store.js';
+
+/** The one Redis client of an app and everything built on it. */
+export interface RedisResources {
+  /** Shared: rate-limit counters reuse it (`client.sendCommand`). Commands fail fast while down. */
+  readonly client: RedisClientType;
+  readonly sessionStore: RedisSessionStore;
+  readonly transactions: RedisTransactionStore;
+  /** Remembers accepted back-channel logout tokens across instances. */
+  readonly logoutReplay: ReplayGuard;
+  /** Resolves once the client is connected for the first time (start-up scripts, tests). */
+  whenReady(): Promise<void>;
+  /** Closes the client: gracefully when connected, at once when not. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Tuning of {@link createRedisResources}; the defaults suit production. */
+export interface RedisResourceOptions {
+  /** Longest any Redis-backed operation may take before it answers 503, in ms. Default 1000. */
+  deadlineMs?: number;
+  /** Longest pause between reconnection attempts, in ms. Default 2000. */
+  maxReconnectDelayMs?: number;
+}
+
+/** Exponential backoff with jitter, capped: recovery within about `maxMs` of Redis returning. */
+function reconnectDelay(retries: number, maxMs: number): number {
+  const base = Math.min(maxMs, 50 * 2 ** Math.min(retries, 16));
+  return Math.round(base * (0.8 + Math.random() * 0.2));
+}
+
+/** The error as a log field: name, code and message, never the client options (the URL has the password). */
+function describe(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) };
+}
+
+/**
+ * Creates the Redis client for `config.redis.url` and connects it in the background, with the
+ * session store, login transactions and logout replay records on top of it.
+ *
+ * Outage behaviour, by design: commands are rejected at once while disconnected
+ * (`disableOfflineQueue`, so nothing queues up behind an outage and requests do not hang), every
+ * gateway operation has a deadline on top (a half-open connection never blocks a request), the
+ * client reconnects forever with capped backoff (so the gateway recovers by itself), and `error`
+ * events are logged, never thrown (an EventEmitter's unhandled `error` would end the process).
+ * A ping every 2 s plus a 5 s socket timeout notice a connection that died silently.
+ */
+export function createRedisResources(config: Config, logger: Logger, options: RedisResourceOptions = {}): RedisResources {
+  const url = config.redis.url;
+  if (!url) throw new Error('createRedisResources: config.redis.url is not set');
+  const deadlineMs = options.deadlineMs ?? 1000;
+  const maxDelay = options.maxReconnectDelayMs ?? 2000;
+  const keyPrefix = config.redis.keyPrefix;
+
+  const client: RedisClientType = createClient({
+    url,
+    disableOfflineQueue: true,
+    pingInterval: 2000,
+    socket: {
+      connectTimeout: 2000,
+      socketTimeout: 5000,
+      reconnectStrategy: (retries) => reconnectDelay(retries, maxDelay),
+    },
+  });
+
+  let up = false;
+  let reported = false;
+  client.on('error', (err: unknown) => {
+    // One line per state change, not one per reconnection attempt.
+    if (up || !reported) logger.error({ err: describe(err) }, up ? 'Redis connection lost' : 'Redis unreachable');
+    else logger.debug({ err: describe(err) }, 'Redis still unreachable');
+    up = false;
+    reported = true;
+  });
+  client.on('ready', () => {
+    logger.info(reported ? 'Redis connection restored' : 'Redis connected');
+    up = true;
+    reported = false;
+  });
+
+  let closed = false;
+  const connected = client.connect().then(
+    () => undefined,
+    (err: unknown) => {
+      // Only a close during the first connection ends up here; the strategy never gives up.
+      if (!closed) logger.error({ err: describe(err) }, 'Redis client stopped');
+    },
+  );
+
+  const sessionPrefix = `${keyPrefix}sess:`;
+  const index = new RedisSessionIndex({ client, keyPrefix, sessionPrefix, ttlMs: config.session.absoluteTimeoutMs });
+  return {
+    client,
+    sessionStore: new RedisSessionStore({ client, prefix: sessionPrefix, index, deadlineMs, logger }),
+    transactions: new RedisTransactionStore({ client, keyPrefix, ttlMs: config.session.loginTransactionTtlMs, deadlineMs }),
+    logoutReplay: new RedisReplayGuard({ client, keyPrefix, deadlineMs }),
+    whenReady: () => connected,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (!client.isOpen) return;
+      if (!client.isReady) {
+        client.destroy();
+        return;
+      }
+      // Let in-flight commands finish, but never let shutdown wait on a Redis that stopped
+      // answering: the deadline bounds close() whatever the client's own promise does.
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = client.close().catch(() => client.destroy());
+      const forced = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          client.destroy();
+          resolve();
+        }, deadlineMs);
+      });
+      await Promise.race([graceful, forced]);
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import session from 'express-session';
 import type { SessionData, Store } from 'express-session';
-import type { Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { LifetimeStore } from './lifetime-store.js';
 import type { SessionUser } from './types.js';
 
@@ -74,7 +74,7 @@ function positiveMs(name: string, value: number): number {
  * could resurrect the session; fewer writes shrink that window. Because `lastSeenAt` lags by
  * less than a step, a session may end up to one step early, never late.
  */
-export function createSessionMiddleware(options: SessionMiddlewareOptions): [RequestHandler, RequestHandler] {
+export function createSessionMiddleware(options: SessionMiddlewareOptions): [RequestHandler, ErrorRequestHandler, RequestHandler] {
   const { secrets, secureCookies, store, name } = options;
   if (secrets.length === 0 || secrets.some((s) => typeof s !== 'string' || s.length === 0)) {
     throw new TypeError('createSessionMiddleware: secrets must be a non-empty list of non-empty strings');
@@ -118,7 +118,16 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): [Req
     next();
   };
 
-  return [sessionHandler, lifetimeGuard];
+  // A store that fails to answer (Redis down or slow) leaves the request without a session, and
+  // with `unset: 'destroy'` express-session would delete that session when the response ends: a
+  // sign-out caused by a timeout. Forgetting the id on such an error means nothing is destroyed;
+  // the error itself goes on to the error middleware (503).
+  const keepSessionOnStoreError: ErrorRequestHandler = (err, req, _res, next) => {
+    if ((req.session as Request['session'] | undefined) === undefined) req.sessionID = '';
+    next(err);
+  };
+
+  return [sessionHandler, keepSessionOnStoreError, lifetimeGuard];
 }
 
 function sessionOf(req: Request): Request['session'] {

@@ -22,10 +22,12 @@ describe('createSessionMiddleware', () => {
   const store = new BoundedMemoryStore({ pruneIntervalMs: 0 });
   const base = { store, secureCookies: false, secrets: ['s'.repeat(32)] };
 
-  it('returns express-session and the lifetime guard, in mounting order', () => {
+  it('returns express-session, the store-error guard and the lifetime guard, in mounting order', () => {
     const handlers = createSessionMiddleware(base);
-    expect(handlers).to.have.length(2);
+    expect(handlers).to.have.length(3);
     handlers.forEach((handler) => expect(handler).to.be.a('function'));
+    // Express tells error handlers by their arity.
+    expect(handlers.map((handler) => handler.length)).to.deep.equal([3, 4, 3]);
   });
 
   it('refuses an empty secret list or an empty secret', () => {

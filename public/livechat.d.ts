@@ -1,0 +1,56 @@
+/** Types of the widget client served at `/livechat.js` (see livechat.js for the behaviour). */
+
+/** getTicket()'s error: `code` is the gateway's problem code, `network_error` or `login_required`. */
+export declare class LivechatError extends Error {
+  readonly code: string;
+  /** HTTP status; 0 for a network error. */
+  readonly status: number;
+  /** Present when `code` is `login_required`. */
+  readonly loginUrl?: string;
+}
+
+/** A fresh, single-use OneTalk auth ticket. */
+export interface LivechatTicket {
+  ticket: string;
+  expiresAt: string;
+}
+
+export interface LivechatClientOptions {
+  /** The gateway's origin; default, where livechat.js was loaded from. */
+  gatewayUrl?: string;
+  /** Hands a fresh ticket to OneTalk's web widget. */
+  onTicket?: (ticket: string, info: { expiresAt: string }) => void;
+  /** Called on 401 with the gateway's login URL. */
+  onLoginRequired?: (loginUrl: string) => void;
+  /** Also navigate to the login URL on 401. */
+  redirectOnLoginRequired?: boolean;
+  /** Clears OneTalk widget's stored identity; run by signOut(). */
+  clearIdentity?: () => void | Promise<void>;
+  /** Attempts on 429/503/504 and network errors; default 4. */
+  maxAttempts?: number;
+  /** First backoff in ms (doubles per attempt, full jitter); default 500. */
+  baseDelayMs?: number;
+  /** Longest wait between attempts in ms; a longer Retry-After ends the retries. Default 8000. */
+  maxDelayMs?: number;
+  /** Cross-tab lock name, or false for no cross-tab coordination. */
+  lockName?: string | false;
+  /** Test seam. */
+  fetch?: (input: URL, init: RequestInit) => Promise<Response>;
+  /** Test seam. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface LivechatClient {
+  getTicket(): Promise<LivechatTicket>;
+  clearIdentity(): Promise<void>;
+  /**
+   * Runs clearIdentity, then submits a form POST to `/auth/logout` in this window (even if the
+   * hook fails). The gateway checks the form's Origin, so the page must not use
+   * `Referrer-Policy: no-referrer` (nor `same-origin` when it is on another origin than the
+   * gateway: browsers then send `Origin: null`), and its CSP `form-action` must allow the gateway
+   * and the IdP, whose end-session page the gateway redirects to.
+   */
+  signOut(): Promise<void>;
+}
+
+export declare function createLivechatClient(options?: LivechatClientOptions): LivechatClient;

@@ -1,0 +1,163 @@
+/**
+ * Live-chat ticket client for the OneTalk gateway: a plain ES module without dependencies.
+ * OneTalk's widget API is not in our documents, so this file never calls it: integrators wire
+ * it in through the hooks (onTicket, clearIdentity).
+ */
+
+// Transient: OneTalk down or slow (503/504), or the gateway's rate limit (429, with Retry-After).
+const RETRYABLE = new Set([429, 503, 504]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** getTicket()'s error: `code` is the gateway's problem code, `network_error` or `login_required`. */
+export class LivechatError extends Error {
+  constructor(code, message, extra) {
+    super(message);
+    this.name = 'LivechatError';
+    Object.assign(this, { code, ...extra });
+  }
+}
+
+/** Retry-After (seconds or an HTTP date) in ms, or undefined. */
+function retryAfterMs(value) {
+  if (!value) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/**
+ * Cross-tab mutex over BroadcastChannel, for browsers without Web Locks: every tab announces a
+ * claim stamped with its start time; the oldest runs, the others wait for its `done` (or a
+ * deadline, should that tab die). Best effort, as any lock without a shared arbiter.
+ */
+async function channelLock(name, fn, maxWaitMs) {
+  const ch = new BroadcastChannel(name);
+  const me = { id: Math.random().toString(36).slice(2), t: Date.now() };
+  const claims = new Map();
+  let wake = () => {};
+  ch.onmessage = ({ data }) => {
+    if (data?.type === 'claim') {
+      if (!claims.has(data.id)) ch.postMessage({ type: 'claim', ...me }); // newcomers learn of us
+      claims.set(data.id, data.t);
+    } else if (data?.type === 'done') claims.delete(data.id);
+    wake();
+  };
+  ch.postMessage({ type: 'claim', ...me });
+  const deadline = Date.now() + maxWaitMs;
+  // Time for older claims to answer; only browsers without Web Locks pay it.
+  await sleep(200);
+  while ([...claims].some(([id, t]) => t < me.t || (t === me.t && id < me.id)) && Date.now() < deadline) {
+    await Promise.race([new Promise((r) => (wake = r)), sleep(250)]);
+  }
+  try {
+    return await fn();
+  } finally {
+    ch.postMessage({ type: 'done', id: me.id });
+    ch.close();
+  }
+}
+
+/**
+ * Creates the client. Options (all optional):
+ * - `gatewayUrl`: the gateway's origin; default, where this file was loaded from
+ * - `onTicket(ticket, {expiresAt})`: hand a fresh ticket to OneTalk's widget
+ * - `onLoginRequired(loginUrl)`: called on 401; `redirectOnLoginRequired: true` also navigates there
+ * - `clearIdentity()`: clear the widget's stored identity (run by signOut)
+ * - `maxAttempts` (4), `baseDelayMs` (500), `maxDelayMs` (8000): retry on 429/503/504/network errors
+ * - `lockName`: cross-tab lock name, or false for none
+ * - `fetch`, `sleep`: test seams
+ */
+export function createLivechatClient(options = {}) {
+  const o = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 8000, lockName: 'onetalk-livechat-ticket', ...options };
+  const base = new URL(o.gatewayUrl ?? new URL(import.meta.url).origin);
+  const doFetch = o.fetch ?? ((...a) => fetch(...a));
+  const wait = o.sleep ?? sleep;
+  let inFlight;
+
+  const loginUrlFrom = (body) => {
+    const url = new URL(body?.loginUrl ?? '/auth/login', base);
+    // The gateway honours returnTo only as a same-origin path: add it only when this page is one.
+    if (globalThis.location?.origin === url.origin) url.searchParams.set('returnTo', location.pathname + location.search);
+    return url.href;
+  };
+
+  async function attempt() {
+    for (let n = 1; ; n++) {
+      let res, error;
+      try {
+        res = await doFetch(new URL('/api/livechat/ticket', base), {
+          method: 'POST',
+          credentials: 'include',
+          headers: { 'X-CSRF': '1' },
+        });
+      } catch (cause) {
+        error = new LivechatError('network_error', 'The chat service could not be reached', { status: 0, cause });
+      }
+      if (res?.ok) {
+        const { ticket, expiresAt } = await res.json();
+        return { ticket, expiresAt };
+      }
+      if (res) {
+        const body = await res.json().catch(() => undefined);
+        if (res.status === 401) {
+          const loginUrl = loginUrlFrom(body);
+          o.onLoginRequired?.(loginUrl);
+          if (o.redirectOnLoginRequired) location.assign(loginUrl);
+          throw new LivechatError('login_required', 'Sign-in required', { status: 401, loginUrl });
+        }
+        error = new LivechatError(body?.code ?? 'http_error', body?.title ?? `HTTP ${res.status}`, { status: res.status });
+        if (!RETRYABLE.has(res.status)) throw error;
+      }
+      if (n >= o.maxAttempts) throw error;
+      // Full jitter spreads many tabs' retries apart; Retry-After is a floor, never undercut.
+      const backoff = Math.random() * Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** (n - 1));
+      const asked = retryAfterMs(res?.headers.get('retry-after'));
+      if (asked > o.maxDelayMs) throw error;
+      await wait(Math.max(backoff, asked ?? 0));
+    }
+  }
+
+  /** Serialises minting across this origin's tabs: Web Locks, else BroadcastChannel, else none. */
+  function acrossTabs(fn) {
+    if (!o.lockName) return fn();
+    if (globalThis.navigator?.locks?.request) return navigator.locks.request(o.lockName, fn);
+    if (typeof BroadcastChannel === 'function') return channelLock(o.lockName, fn, o.maxDelayMs * o.maxAttempts);
+    return fn();
+  }
+
+  async function clearIdentity() {
+    await o.clearIdentity?.();
+  }
+
+  return {
+    /**
+     * Resolves with a fresh single-use `{ticket, expiresAt}`, also handed to onTicket. Concurrent
+     * calls in a tab share one request; a later call always mints anew (tickets are never cached).
+     */
+    getTicket() {
+      inFlight ??= acrossTabs(attempt)
+        .then((result) => {
+          o.onTicket?.(result.ticket, { expiresAt: result.expiresAt });
+          return result;
+        })
+        .finally(() => (inFlight = undefined));
+      return inFlight;
+    },
+    /** Runs the clearIdentity hook, so the next person on this browser never inherits a chat. */
+    clearIdentity,
+    /** clearIdentity, then sign out at the gateway (and the IdP) with a top-level form POST. */
+    async signOut() {
+      try {
+        await clearIdentity();
+      } finally {
+        // Not fetch: the gateway redirects to the IdP's end-session page, which must load here.
+        const form = document.createElement('form');
+        form.method = 'POST';
+        form.action = new URL('/auth/logout', base).href;
+        form.hidden = true;
+        document.body.append(form);
+        form.submit();
+      }
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The demo's routes on the gateway (mounted through `AppDeps.demoRouter`, never in production):
+ * the host page at `/`, its same-origin script and stylesheet under `/demo/`, and
+ * `/demo/config.json` telling the page where the emulator lives.
+ */
+import { join } from 'node:path';
+import express, { Router } from 'express';
+import helmet from 'helmet';
+import { publicDir } from '../livechat/widget.js';
+import { renderDemoPage } from './page.js';
+
+/** Options of {@link createDemoRouter}. */
+export interface DemoRouterOptions {
+  /** The OneTalk emulator's base URL; the page redeems tickets there, as OneTalk's widget would. */
+  emulatorUrl: string;
+  /** The development IdP's origin: sign-out redirects there. */
+  idpUrl: string;
+}
+
+/**
+ * Builds the demo router. The page's CSP is helmet's default, relaxed by exactly two sources:
+ * `connect-src` gains the emulator (the page redeems tickets there) and `form-action` gains the
+ * IdP (Chromium applies form-action to the redirects that follow the sign-out form POST). Scripts
+ * and styles stay `'self'`: no inline code anywhere.
+ */
+export function createDemoRouter(options: DemoRouterOptions): Router {
+  const emulatorOrigin = new URL(options.emulatorUrl).origin;
+  const idpOrigin = new URL(options.idpUrl).origin;
+  const router = Router();
+  const pageCsp = helmet.contentSecurityPolicy({
+    useDefaults: true,
+    directives: {
+      'connect-src': ["'self'", emulatorOrigin],
+      'form-action': ["'self'", idpOrigin],
+      'style-src': ["'self'"],
+    },
+  });
+  const html = renderDemoPage();
+
+  router.get('/', pageCsp, (_req, res) => {
+    res.set({
+      // Static markup (the script asks who is signed in), revalidated so a restarted demo shows.
+      'Cache-Control': 'no-cache',
+      // helmet's `no-referrer` makes Chromium send `Origin: null` with the sign-out form POST,
+      // which the gateway's origin check rightly refuses. `same-origin` keeps the real Origin
+      // for our own forms and still sends no Referer to the emulator or the IdP.
+      'Referrer-Policy': 'same-origin',
+    });
+    res.type('html').send(html);
+  });
+  router.get('/demo/config.json', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ emulatorUrl: options.emulatorUrl });
+  });
+  router.use('/demo', express.static(join(publicDir(), 'demo'), { index: false, fallthrough: true }));
+  return router;
+}

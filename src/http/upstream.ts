@@ -18,6 +18,14 @@ function problemFor(err: OneTalkError): HttpProblem {
       const seconds = Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000));
       return unavailable('upstream_rate_limited', 'Live chat is busy; try again shortly.', { 'Retry-After': String(seconds) });
     }
+    case 'ONETALK_CIRCUIT_OPEN':
+      // Refused without calling OneTalk: it failed repeatedly just now. Retry-After tells the
+      // widget when the breaker will let a probe through.
+      return unavailable('upstream_circuit_open', 'Live chat is unavailable right now; try again shortly.', {
+        'Retry-After': String(Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000))),
+      });
+    case 'ONETALK_OVERLOADED':
+      return unavailable('upstream_overloaded', 'Live chat is busy; try again shortly.', { 'Retry-After': '1' });
     case 'ONETALK_UNAVAILABLE':
     case 'ONETALK_ABORTED':
       return unavailable('upstream_unavailable', 'Live chat could not be reached; try again shortly.');

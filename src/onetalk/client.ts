@@ -1,19 +1,24 @@
 /**
- * The OneTalk User/Contact API client: validate the body, send it with the secret API-Key under
- * one whole-call deadline, read the answer strictly, and let only {@link OneTalkError} out.
+ * The OneTalk User/Contact API client: validate the body, then send it under the upstream
+ * policy (a bounded queue, a circuit breaker, safe retries) within one whole-call deadline, read
+ * the answer strictly, and let only {@link OneTalkError} out.
  *
- * The key lives in the axios instance's default headers and nowhere else: it is never logged,
- * never put in an error, and axios errors (whose `config.headers` hold it) never leave this file.
+ * The order of the guards matters: an open breaker refuses before a call takes a queue slot;
+ * the queue refuses before anything is sent; retries happen inside the breaker, so a call that
+ * succeeded on its second attempt counts as one success.
  */
-import http from 'node:http';
-import https from 'node:https';
-import axios from 'axios';
-import type { AxiosInstance, AxiosResponse } from 'axios';
+import type http from 'node:http';
+import type https from 'node:https';
 import pkg from '../../package.json' with { type: 'json' };
+import { BreakerOpenError, createBreaker, type BreakerState } from './breaker.js';
+import { Deadline } from './deadline.js';
 import { parseEnvelope } from './envelope.js';
 import type { SyncData, TicketData } from './envelope.js';
 import { OneTalkError, OneTalkErrorCode, isOneTalkError, sanitizedCause } from './errors.js';
 import { prepareBody } from './fields.js';
+import { ConcurrencyLimiter, QueueFullError, type Release } from './limiter.js';
+import { DEFAULT_POLICY, checkPolicy, isHealthFailure, minAttemptMs, outcomeKind, retryDelayMs, type UpstreamPolicy } from './policy.js';
+import { aborted, createTransport } from './transport.js';
 import { DEFAULT_PATHS, TICKET_LIFETIME_MS } from './types.js';
 import type { AuthTicket, Endpoint, SyncContact, SyncResult, TicketUser } from './types.js';
 
@@ -25,23 +30,44 @@ export interface OneTalkLogger {
   error(obj: object, msg: string): void;
 }
 
+/** One settled call, for metrics. Holds no body, ticket nor header. */
+export interface OneTalkCallEvent {
+  endpoint: Endpoint;
+  /** `ok`, or the error code without its prefix: `timeout`, `circuit_open`, `rate_limited`... */
+  outcome: string;
+  durationMs: number;
+  /** Attempts sent upstream (0 when refused before sending). */
+  attempts: number;
+}
+
+/** Receives what the client does; the gateway's metrics implement it. */
+export interface OneTalkObserver {
+  call?(event: OneTalkCallEvent): void;
+  breakerState?(state: BreakerState): void;
+}
+
 /** How to build a {@link OneTalkClient}. */
 export interface OneTalkClientOptions {
   /** Origin (and optional path prefix) of the API, e.g. `https://onetalk-api.taptalk.io`. */
   baseUrl: string;
   /** The organization's secret API key. */
   apiKey: string;
-  /** Whole-call deadline in ms: connecting, sending, waiting and reading together. */
+  /** Whole-call deadline in ms: queueing, connecting, every attempt and backoff wait together. */
   timeoutMs: number;
+  /** Overrides of {@link DEFAULT_POLICY}: retries, breaker, concurrency cap. */
+  policy?: Partial<UpstreamPolicy>;
   /** Overrides of {@link DEFAULT_PATHS}, e.g. the `/api/integration` copy of the ticket path. */
   paths?: Partial<Record<Endpoint, string>>;
   /** Defaults to `onetalk-gateway/<version>`. */
   userAgent?: string;
   logger?: OneTalkLogger;
+  observer?: OneTalkObserver;
   /** Injected agents are used as given and left open by `close()`; the caller owns them. */
   agent?: { http?: http.Agent; https?: https.Agent };
   /** Clock for `expiresAt` and Retry-After dates; defaults to `Date.now`. */
   now?: () => number;
+  /** Source of backoff jitter in [0, 1); defaults to `Math.random`. */
+  random?: () => number;
 }
 
 /** Per-call options. */
@@ -50,109 +76,135 @@ export interface OneTalkCallOptions {
   signal?: AbortSignal;
 }
 
+/** What the client is doing right now (read by the metrics at scrape time). */
+export interface OneTalkStats {
+  breaker: BreakerState;
+  inFlight: number;
+  queued: number;
+}
+
 /** A OneTalk API client. Every method rejects only with {@link OneTalkError}. */
 export interface OneTalkClient {
   /** Mints a single-use auth ticket for `user` (and upserts the contact). Never cache the result. */
   requestAuthTicket(user: TicketUser, opts?: OneTalkCallOptions): Promise<AuthTicket>;
   /** Creates or updates the OneTalk contact for `contact`. */
   syncContact(contact: SyncContact, opts?: OneTalkCallOptions): Promise<SyncResult>;
-  /** Destroys the client's own keep-alive agents; later calls reject with `ONETALK_UNAVAILABLE`. */
+  stats(): OneTalkStats;
+  /** Destroys the client's own keep-alive agents and cancels calls in flight; later calls reject with `ONETALK_UNAVAILABLE`. */
   close(): void;
 }
 
-/** An upstream answer larger than this is not an auth ticket: refuse to buffer it. */
-const MAX_BODY_BYTES = 1024 * 1024;
-/**
- * Idle keep-alive sockets are dropped after this long, below common server keep-alive timeouts
- * (Node 5 s, nginx 75 s), so we rarely write into a socket the server is closing.
- */
-const IDLE_SOCKET_MS = 4_000;
 const NOOP_LOGGER: OneTalkLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Builds a client. Throws a TypeError (without echoing the key) when options are unusable. */
 export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClient {
   const { apiKey, timeoutMs } = options;
   const base = checkOptions(options);
+  const policy = checkPolicy({ ...DEFAULT_POLICY, ...options.policy });
   const paths = { ...DEFAULT_PATHS, ...options.paths };
   const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
   const logger = options.logger ?? NOOP_LOGGER;
-  const ownAgents: Array<http.Agent> = [];
-  const own = <A extends http.Agent>(agent: A): A => (ownAgents.push(agent), agent);
-  const httpAgent = options.agent?.http ?? own(new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }));
-  const httpsAgent = options.agent?.https ?? own(new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }));
+  const observer = options.observer ?? {};
+  const transport = createTransport({
+    base,
+    apiKey,
+    timeoutMs,
+    userAgent: options.userAgent ?? `${pkg.name}/${pkg.version}`,
+    agent: options.agent,
+  });
+  const limiter = new ConcurrencyLimiter(policy.maxConcurrent, policy.maxQueue);
+  const breaker = createBreaker({
+    threshold: policy.breakerThreshold,
+    cooldownMs: policy.breakerCooldownMs,
+    windowMs: policy.breakerWindowMs,
+    isFailure: isHealthFailure,
+    onStateChange: (state) => {
+      logger.warn({ breaker: state }, 'onetalk circuit breaker');
+      observer.breakerState?.(state);
+    },
+  });
   // If OneTalk ever echoed the header back in a message, it still would not reach an error.
   const redact = (text: string) => text.split(apiKey).join('[redacted]');
   let closed = false;
-
-  const axiosInstance: AxiosInstance = axios.create({
-    adapter: 'http',
-    headers: {
-      'API-Key': apiKey,
-      'Content-Type': 'application/json',
-      Accept: 'application/json',
-      'User-Agent': options.userAgent ?? `${pkg.name}/${pkg.version}`,
-    },
-    httpAgent,
-    httpsAgent,
-    proxy: false, // never route the key through an ambient HTTP(S)_PROXY
-    maxRedirects: 0, // a redirect would resend the key to wherever it points
-    maxContentLength: MAX_BODY_BYTES,
-    maxBodyLength: MAX_BODY_BYTES,
-    timeout: timeoutMs,
-    transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
-    validateStatus: () => true, // every status is the envelope parser's to judge
-    responseType: 'text',
-    responseEncoding: 'utf8',
-    transformRequest: [(d: unknown) => d],
-    transformResponse: [(d: unknown) => d],
+  // Calls in flight, cancelled together when the breaker's controller fires on close(). One
+  // listener here rather than one per call on that signal: a thousand concurrent calls would
+  // otherwise hang a thousand listeners on one AbortSignal.
+  const inFlight = new Set<Deadline>();
+  breaker.signal.addEventListener('abort', () => {
+    for (const deadline of inFlight) deadline.cancel('shutdown');
   });
+
+  /** Attempts until success, a failure that must not be retried, or no budget left. */
+  async function attempts(endpoint: Endpoint, body: string, deadline: Deadline, count: CallCount): Promise<TicketData | SyncData> {
+    for (let retry = 0; ; retry++) {
+      try {
+        count.sent += 1;
+        const res = await transport.post(endpoint, base + paths[endpoint], body, deadline);
+        count.status = res.status;
+        const text = typeof res.data === 'string' ? res.data : '';
+        return parseEnvelope(endpoint, res.status, { ...res.headers }, text, { now, redact });
+      } catch (err) {
+        const delay = retry < policy.maxRetries ? retryDelayMs(err, retry, policy, random) : undefined;
+        // Retry only if the wait leaves the next attempt a real chance inside the deadline.
+        if (delay === undefined || delay + minAttemptMs(timeoutMs) > deadline.remainingMs()) throw err;
+        logger.debug({ endpoint, retry: retry + 1, delayMs: delay, after: isOneTalkError(err) ? err.code : 'unknown' }, 'onetalk retry');
+        // Cut short: ABORTED if the caller gave up, else the failure that caused the wait.
+        if (!(await deadline.pause(delay))) throw deadline.cause === 'caller' ? aborted(endpoint) : err;
+      }
+    }
+  }
 
   async function call(endpoint: Endpoint, input: unknown, opts: OneTalkCallOptions): Promise<{ data: TicketData | SyncData; startedAt: number }> {
     const startedAt = now();
     const t0 = performance.now();
-    let upstreamStatus: number | undefined;
-    let outcome = 'ok';
+    const count: CallCount = { sent: 0, status: undefined };
+    let failure: unknown;
+    let deadline: Deadline | undefined;
+    let release: Release | undefined;
     try {
       if (closed) throw new OneTalkError(OneTalkErrorCode.UNAVAILABLE, 'the OneTalk client is closed', { endpoint });
-      const body = prepareBody(endpoint, input);
+      const body = JSON.stringify(prepareBody(endpoint, input));
       if (opts.signal?.aborted) throw aborted(endpoint);
-      const res = await send(endpoint, JSON.stringify(body), opts.signal);
-      upstreamStatus = res.status;
-      const text = typeof res.data === 'string' ? res.data : '';
-      return { data: parseEnvelope(endpoint, res.status, { ...res.headers }, text, { now, redact }), startedAt };
+      if (breaker.refusing()) throw circuitOpen(endpoint, breaker.retryAfterMs());
+      deadline = new Deadline(timeoutMs, opts.signal);
+      inFlight.add(deadline);
+      release = await acquire(endpoint, deadline);
+      const active = deadline;
+      return { data: await breaker.run(() => attempts(endpoint, body, active, count)), startedAt };
     } catch (e) {
-      const err = isOneTalkError(e) ? e : new OneTalkError(OneTalkErrorCode.UNAVAILABLE, 'OneTalk call failed', { endpoint, cause: sanitizedCause(undefined) });
-      outcome = err.code;
-      throw err;
+      failure = translate(endpoint, e);
+      throw failure;
     } finally {
+      release?.();
+      if (deadline) {
+        inFlight.delete(deadline);
+        deadline.dispose();
+      }
+      const durationMs = performance.now() - t0;
+      const outcome = failure === undefined ? 'ok' : (failure as OneTalkError).code;
+      const upstreamStatus = (failure as OneTalkError | undefined)?.upstreamStatus ?? count.status;
       // One line per call, safe by construction: no key, body, ticket nor headers.
-      logger.debug({ endpoint, upstreamStatus, outcome, durationMs: Math.round(performance.now() - t0) }, 'onetalk call');
+      logger.debug({ endpoint, upstreamStatus, outcome, attempts: count.sent, durationMs: Math.round(durationMs) }, 'onetalk call');
+      observer.call?.({ endpoint, outcome: outcomeKind(failure), durationMs, attempts: count.sent });
     }
   }
 
-  /** One POST under the whole-call deadline; transport failures come out translated. */
-  async function send(endpoint: Endpoint, body: string, callerSignal: AbortSignal | undefined): Promise<AxiosResponse<unknown>> {
-    // Our own controller rather than AbortSignal.any([AbortSignal.timeout(), caller]): it
-    // records which side fired (deadline vs caller) and its timer and listener are released
-    // as soon as the call settles. axios's own `timeout` stays on as a second line.
-    const controller = new AbortController();
-    let abortedBy: 'deadline' | 'caller' | undefined;
-    const timer = setTimeout(() => {
-      abortedBy ??= 'deadline';
-      controller.abort();
-    }, timeoutMs);
-    const onCallerAbort = () => {
-      abortedBy ??= 'caller';
-      controller.abort();
-    };
-    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+  /**
+   * A concurrency slot, or OVERLOADED: at once when the queue is full, or when no slot frees up
+   * while the deadline still leaves an attempt a real chance (sending then would only add load).
+   */
+  async function acquire(endpoint: Endpoint, deadline: Deadline): Promise<Release> {
     try {
-      return await axiosInstance.post<unknown>(base + paths[endpoint], body, { signal: controller.signal });
+      const release = await limiter.acquire(deadline.signal);
+      if (deadline.remainingMs() >= minAttemptMs(timeoutMs)) return release;
+      release();
+      throw new Error('slot came too late');
     } catch (e) {
-      throw transportError(endpoint, e, abortedBy, timeoutMs);
-    } finally {
-      clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onCallerAbort);
+      if (deadline.cause === 'caller') throw aborted(endpoint);
+      if (deadline.cause === 'shutdown') throw new OneTalkError(OneTalkErrorCode.UNAVAILABLE, 'the OneTalk client closed during the call', { endpoint });
+      const why = e instanceof QueueFullError ? 'too many OneTalk calls in flight and queued' : 'no OneTalk call slot freed within the deadline';
+      throw new OneTalkError(OneTalkErrorCode.OVERLOADED, why, { endpoint });
     }
   }
 
@@ -167,11 +219,30 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
       const { data } = await call('syncContact', contact, opts);
       return { userID: data.userID, message: data.message };
     },
+    stats: () => ({ breaker: breaker.state, inFlight: limiter.active, queued: limiter.queued }),
     close() {
       closed = true;
-      for (const agent of ownAgents) agent.destroy();
+      breaker.shutdown();
+      transport.close();
     },
   };
+}
+
+/** Attempts sent and the last HTTP status seen, for the call's log line and metrics. */
+interface CallCount {
+  sent: number;
+  status: number | undefined;
+}
+
+function circuitOpen(endpoint: Endpoint, retryAfterMs: number | undefined): OneTalkError {
+  return new OneTalkError(OneTalkErrorCode.CIRCUIT_OPEN, 'OneTalk circuit breaker is open after repeated failures', { endpoint, retryAfterMs });
+}
+
+/** Everything thrown inside a call becomes a OneTalkError here, at the boundary. */
+function translate(endpoint: Endpoint, e: unknown): OneTalkError {
+  if (isOneTalkError(e)) return e;
+  if (e instanceof BreakerOpenError) return circuitOpen(endpoint, e.retryAfterMs);
+  return new OneTalkError(OneTalkErrorCode.UNAVAILABLE, 'OneTalk call failed', { endpoint, cause: sanitizedCause(undefined) });
 }
 
 /** Validates options; returns the base URL without trailing slashes (paths bring their own). */
@@ -192,37 +263,4 @@ function checkOptions(options: OneTalkClientOptions): string {
     if (typeof path !== 'string' || !path.startsWith('/')) throw new TypeError(`OneTalk path for ${name} must start with "/"`);
   }
   return baseUrl.replace(/\/+$/, '');
-}
-
-function aborted(endpoint: Endpoint): OneTalkError {
-  return new OneTalkError(OneTalkErrorCode.ABORTED, 'the caller aborted the OneTalk call', { endpoint });
-}
-
-/**
- * Maps a transport failure to a OneTalkError. Only the low-level `code` survives, as a fresh
- * sanitized cause: the library error itself carries the request headers, hence the key.
- */
-function transportError(endpoint: Endpoint, e: unknown, abortedBy: 'deadline' | 'caller' | undefined, timeoutMs: number): OneTalkError {
-  const code = errorCode(e);
-  const cause = sanitizedCause(code);
-  const timeout = () =>
-    new OneTalkError(OneTalkErrorCode.TIMEOUT, `no complete answer from OneTalk within ${timeoutMs} ms`, { endpoint, cause });
-  if (abortedBy === 'caller') return aborted(endpoint);
-  if (abortedBy === 'deadline' || code === 'ETIMEDOUT') return timeout();
-  if (code === 'ERR_CANCELED') return aborted(endpoint);
-  if (code === 'ERR_BAD_RESPONSE' || code?.startsWith('HPE_')) {
-    return new OneTalkError(OneTalkErrorCode.BAD_RESPONSE, `OneTalk sent an unreadable or oversized answer (${cause.message})`, { endpoint, cause });
-  }
-  return new OneTalkError(OneTalkErrorCode.UNAVAILABLE, `could not reach OneTalk (${cause.message})`, { endpoint, cause });
-}
-
-/** The first string `code` on an error or its cause chain (axios copies Node's code up). */
-function errorCode(e: unknown): string | undefined {
-  let current: unknown = e;
-  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
-    const { code, cause } = current as { code?: unknown; cause?: unknown };
-    if (typeof code === 'string') return code;
-    current = cause;
-  }
-  return undefined;
 }

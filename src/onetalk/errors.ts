@@ -32,6 +32,13 @@ export const OneTalkErrorCode = {
   ABORTED: 'ONETALK_ABORTED',
   /** An answer we cannot trust: not JSON, wrong envelope shape, success without ticket/userID, 3xx... */
   BAD_RESPONSE: 'ONETALK_BAD_RESPONSE',
+  /**
+   * The circuit breaker is open after repeated upstream failures: refused at once, nothing sent.
+   * Has `retryAfterMs` (until the breaker lets a probe through) when known.
+   */
+  CIRCUIT_OPEN: 'ONETALK_CIRCUIT_OPEN',
+  /** Too many calls in flight and the wait queue full (or no slot freed within the deadline): nothing sent. */
+  OVERLOADED: 'ONETALK_OVERLOADED',
 } as const;
 
 /** One of the {@link OneTalkErrorCode} values. */

@@ -1,6 +1,9 @@
-/** The OneTalk adapter's public surface: the client, its typed errors, and the wire types. */
+/** The OneTalk adapter's public surface: the client, its policy, its typed errors, and the wire types. */
 export { createOneTalkClient } from './client.js';
-export type { OneTalkCallOptions, OneTalkClient, OneTalkClientOptions, OneTalkLogger } from './client.js';
+export type { OneTalkCallEvent, OneTalkCallOptions, OneTalkClient, OneTalkClientOptions, OneTalkLogger, OneTalkObserver, OneTalkStats } from './client.js';
+export type { BreakerState } from './breaker.js';
+export { DEFAULT_POLICY, backoffMs, isHealthFailure, isRetryable, outcomeKind, retryDelayMs } from './policy.js';
+export type { UpstreamPolicy } from './policy.js';
 export { OneTalkError, OneTalkErrorCode, isOneTalkError } from './errors.js';
 export type { OneTalkErrorDetails, OneTalkErrorJSON } from './errors.js';
 export { charLength, prepareBody, startsWithCallingCode } from './fields.js';

@@ -1,0 +1,87 @@
+/**
+ * One whole-call deadline, shared by every attempt, backoff wait and queue wait of a call.
+ *
+ * Our own controller rather than AbortSignal.any([AbortSignal.timeout(), caller]): it records
+ * which side fired (deadline, caller, shutdown), and its timer and listeners are released as soon
+ * as the call settles, so a thousand finished calls leave nothing behind.
+ */
+
+/** Why a call's signal fired. */
+export type AbortCause = 'deadline' | 'caller' | 'shutdown';
+
+export class Deadline {
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  readonly #endsAt: number;
+  readonly #unlink: Array<() => void> = [];
+  #cause: AbortCause | undefined;
+
+  /**
+   * @param timeoutMs how long the whole call may take from now
+   * @param caller the caller's signal, which also ends the call
+   */
+  constructor(
+    readonly timeoutMs: number,
+    caller?: AbortSignal,
+  ) {
+    this.#endsAt = performance.now() + timeoutMs;
+    this.#timer = setTimeout(() => this.cancel('deadline'), timeoutMs);
+    this.#link(caller);
+  }
+
+  /** Fires when the deadline passes, the caller aborts, or the client shuts down. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Which side ended the call, if any has. */
+  get cause(): AbortCause | undefined {
+    return this.#cause;
+  }
+
+  /** Milliseconds left before the deadline (0 once passed). */
+  remainingMs(): number {
+    return Math.max(0, this.#endsAt - performance.now());
+  }
+
+  /** Waits `ms` (a backoff); resolves false at once if the call ends first. */
+  pause(ms: number): Promise<boolean> {
+    const { signal } = this.#controller;
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Releases the timer and the listeners on linked signals; call once the call has settled. */
+  dispose(): void {
+    clearTimeout(this.#timer);
+    for (const unlink of this.#unlink.splice(0)) unlink();
+  }
+
+  #link(signal: AbortSignal | undefined): void {
+    if (!signal) return;
+    if (signal.aborted) {
+      this.cancel('caller');
+      return;
+    }
+    const onAbort = () => this.cancel('caller');
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#unlink.push(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /** Ends the call now; the first cause wins. */
+  cancel(cause: AbortCause): void {
+    if (this.#cause) return;
+    this.#cause = cause;
+    this.#controller.abort();
+  }
+}

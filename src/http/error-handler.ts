@@ -2,11 +2,17 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { HttpProblem, sendNegotiatedProblem } from './problem.js';
 import { upstreamProblem } from './upstream.js';
 
-/** body-parser marks its errors with `type`; map the ones a client can cause to clear problems. */
+/**
+ * body-parser marks its errors with `type`; map the ones a client can cause to clear problems.
+ * Any other error it marks as exposable 4xx (a body that does not decompress, say) is still the
+ * client's: 400, never a 500.
+ */
 function bodyParserProblem(err: unknown): HttpProblem | undefined {
-  if (!err || typeof err !== 'object' || !('type' in err)) return undefined;
-  switch ((err as { type: unknown }).type) {
+  if (!err || typeof err !== 'object') return undefined;
+  const { type, status, expose } = err as { type?: unknown; status?: unknown; expose?: unknown };
+  switch (type) {
     case 'entity.too.large':
+    case 'parameters.too.many':
       return new HttpProblem(413, 'body_too_large', 'Request body too large', 'The request body is larger than this route accepts.');
     case 'entity.parse.failed':
       return new HttpProblem(400, 'body_malformed', 'Malformed JSON body', 'The request body is not valid JSON.');
@@ -16,6 +22,9 @@ function bodyParserProblem(err: unknown): HttpProblem | undefined {
     case 'request.aborted':
       return new HttpProblem(400, 'request_aborted', 'Request aborted');
     default:
+      if (expose === true && typeof status === 'number' && status >= 400 && status < 500) {
+        return new HttpProblem(400, 'body_malformed', 'Malformed request body', 'The request body could not be read.');
+      }
       return undefined;
   }
 }

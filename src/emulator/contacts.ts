@@ -52,6 +52,9 @@ const OPTIONAL_FIELDS = ['alias', 'email', 'phone', 'photoURL'] as const;
 /** In-memory contacts keyed by OneTalk userID. Every read returns copies. */
 export class ContactStore {
   readonly #contacts = new Map<string, Contact>();
+  /** customerUserID → userID, and phone → userIDs: sync looks up by both keys, never by scanning. */
+  readonly #byCustomerUserID = new Map<string, string>();
+  readonly #byPhone = new Map<string, Set<string>>();
   readonly #now: () => number;
   readonly #newId: () => string;
 
@@ -78,10 +81,9 @@ export class ContactStore {
 
   /** The contact tied to this customerUserID (there is at most one: sync never ties a second). */
   findByCustomerUserID(customerUserID: string): Contact | undefined {
-    for (const contact of this.#contacts.values()) {
-      if (contact.customerUserID === customerUserID) return copy(contact);
-    }
-    return undefined;
+    const userID = this.#byCustomerUserID.get(customerUserID);
+    const found = userID === undefined ? undefined : this.#contacts.get(userID);
+    return found && copy(found);
   }
 
   /**
@@ -89,17 +91,20 @@ export class ContactStore {
    * The decision is made over the whole set of matches before anything is written.
    */
   sync(input: ContactInput): SyncOutcome {
-    const matches = [...this.#contacts.values()].filter(
-      (c) => c.customerUserID === input.customerUserID || (input.phone !== undefined && c.phone === input.phone),
-    );
+    const ids = new Set(input.phone === undefined ? [] : this.#byPhone.get(input.phone));
+    const tied = this.#byCustomerUserID.get(input.customerUserID);
+    if (tied !== undefined) ids.add(tied);
+    const matches = [...ids].map((id) => this.#contacts.get(id)!);
     if (matches.length > 1) {
-      return { ok: false, reason: 'duplicate_keys', matchedUserIDs: matches.map((c) => c.userID) };
+      // Oldest first, as listed; a scan is fine on this rare path.
+      const matchedUserIDs = [...this.#contacts.keys()].filter((id) => ids.has(id));
+      return { ok: false, reason: 'duplicate_keys', matchedUserIDs };
     }
     const stamp = new Date(this.#now()).toISOString();
     const [existing] = matches;
     if (existing === undefined) {
       const contact = { ...fromInput(this.#newId(), input), createdAt: stamp, updatedAt: stamp };
-      this.#contacts.set(contact.userID, contact);
+      this.#insert(contact);
       return { ok: true, action: 'created', contact: copy(contact) };
     }
     // Matched by phone alone, but tied to someone else: re-tying would hand one person's chat
@@ -107,6 +112,7 @@ export class ContactStore {
     if (existing.customerUserID !== null && existing.customerUserID !== input.customerUserID) {
       return { ok: false, reason: 'customer_user_id_change', matchedUserIDs: [existing.userID] };
     }
+    this.#unindex(existing);
     existing.customerUserID = input.customerUserID; // adopts an untied contact; no-op otherwise
     existing.fullName = input.fullName;
     for (const field of OPTIONAL_FIELDS) {
@@ -114,6 +120,7 @@ export class ContactStore {
       if (given !== undefined) existing[field] = given; // absent fields keep their values
     }
     existing.updatedAt = stamp;
+    this.#index(existing);
     return { ok: true, action: 'updated', contact: copy(existing) };
   }
 
@@ -128,13 +135,36 @@ export class ContactStore {
     }
     const stamp = new Date(this.#now()).toISOString();
     const contact = { ...fromInput(this.#newId(), input), customerUserID, createdAt: stamp, updatedAt: stamp };
-    this.#contacts.set(contact.userID, contact);
+    this.#insert(contact);
     return { ok: true, contact: copy(contact) };
   }
 
   /** Forgets every contact. */
   clear(): void {
     this.#contacts.clear();
+    this.#byCustomerUserID.clear();
+    this.#byPhone.clear();
+  }
+
+  #insert(contact: Contact): void {
+    this.#contacts.set(contact.userID, contact);
+    this.#index(contact);
+  }
+
+  #index(contact: Contact): void {
+    if (contact.customerUserID !== null) this.#byCustomerUserID.set(contact.customerUserID, contact.userID);
+    if (contact.phone !== null) {
+      const ids = this.#byPhone.get(contact.phone) ?? new Set<string>();
+      ids.add(contact.userID);
+      this.#byPhone.set(contact.phone, ids);
+    }
+  }
+
+  #unindex(contact: Contact): void {
+    if (contact.customerUserID !== null) this.#byCustomerUserID.delete(contact.customerUserID);
+    const ids = contact.phone === null ? undefined : this.#byPhone.get(contact.phone);
+    ids?.delete(contact.userID);
+    if (ids?.size === 0 && contact.phone !== null) this.#byPhone.delete(contact.phone);
   }
 }
 

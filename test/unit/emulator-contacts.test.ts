@@ -126,3 +126,20 @@ describe('ContactStore (the document\'s sync rules)', () => {
     expect(store.size).to.equal(0);
   });
 });
+
+describe('ContactStore indexes', () => {
+  it('follow a phone that changes on update: the old number is free, the new one is tied', () => {
+    const store = new ContactStore();
+    expect(store.sync({ customerUserID: 'a', fullName: 'A', phone: '6281111111111' }).ok).to.equal(true);
+    const moved = store.sync({ customerUserID: 'a', fullName: 'A', phone: '6282222222222' });
+    expect(moved.ok && moved.action).to.equal('updated');
+    const reuse = store.sync({ customerUserID: 'b', fullName: 'B', phone: '6281111111111' });
+    expect(reuse.ok && reuse.action).to.equal('created');
+    const taken = store.sync({ customerUserID: 'c', fullName: 'C', phone: '6282222222222' });
+    expect(taken).to.include({ ok: false, reason: 'customer_user_id_change' });
+    expect(store.findByCustomerUserID('a')?.phone).to.equal('6282222222222');
+    store.clear();
+    expect(store.findByCustomerUserID('a')).to.equal(undefined);
+    expect(store.sync({ customerUserID: 'c', fullName: 'C', phone: '6282222222222' })).to.include({ ok: true, action: 'created' });
+  });
+});

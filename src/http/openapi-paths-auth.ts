@@ -1,0 +1,219 @@
+/**
+ * The `/auth` paths of the OpenAPI document: sign-in (src/auth/routes.ts) and the IdP's
+ * back-channel logout (src/auth/backchannel-router.ts).
+ */
+import {
+  COOKIE_OPTIONAL,
+  csrf,
+  INTERNAL,
+  LOGIN_URL,
+  NO_STORE,
+  ORIGIN,
+  problem,
+  problemSchema,
+  PUBLIC,
+  rateLimited,
+  redirect,
+  ref,
+  RETRY_AFTER,
+  setCookie,
+  STORE_UNAVAILABLE,
+  storeUnavailable,
+  ok,
+  preflight,
+} from './openapi-components.js';
+import type { ParameterObject, PathItemObject } from './openapi-types.js';
+
+const login: PathItemObject = {
+  get: {
+    operationId: 'startLogin',
+    tags: ['auth'],
+    summary: 'Start signing in at the OpenID Provider',
+    description:
+      'Authorization code flow with PKCE S256, `state` and `nonce`; the redirect URI is PUBLIC_URL/auth/callback. ' +
+      'In this order: the per-IP rate limit, the session a cookie names is loaded, the connection must be TLS when PUBLIC_URL is https, ' +
+      'OIDC discovery must be done, then the login transaction is stored.',
+    security: PUBLIC,
+    parameters: [
+      {
+        name: 'returnTo',
+        in: 'query',
+        description: 'Where to land after sign-in: a same-origin relative path. Anything else (`//…`, `/\\…`, absolute URLs) becomes `/`.',
+        schema: { type: 'string', maxLength: 2048 },
+      },
+      ref('parameters', 'RequestId'),
+    ],
+    responses: {
+      '303': redirect('To the IdP\'s authorization endpoint.', {
+        'Set-Cookie': setCookie(
+          'The login-binding cookie (`onetalk.login`, `__Host-onetalk.login` over https) tying the callback to this browser.',
+        ),
+        'Cache-Control': ref('headers', 'NoStore'),
+      }),
+      '429': rateLimited('Too many sign-in starts from this client IP in a minute.'),
+      '503': problem(503, {
+        codes: ['idp_unavailable', 'rate_limit_unavailable', STORE_UNAVAILABLE],
+        description:
+          'OIDC discovery has not succeeded yet (it retries in the background), the shared rate-limit store is unreachable, ' +
+          'or the session store (Redis) did not answer. `Retry-After` comes with the last two.',
+        html: true,
+        headers: { 'Retry-After': RETRY_AFTER },
+      }),
+      '500': problem(500, {
+        codes: ['gateway_misconfigured', 'internal_error'],
+        description:
+          'PUBLIC_URL is https but the request did not arrive over TLS as Express sees it (behind a TLS proxy, set TRUST_PROXY), ' +
+          'so the Secure session cookie could not be set (`gateway_misconfigured`, logged as an error); or an unexpected failure.',
+        html: true,
+      }),
+    },
+  },
+};
+
+const callback: PathItemObject = {
+  get: {
+    operationId: 'completeLogin',
+    tags: ['auth'],
+    summary: 'The IdP\'s redirect back: finish signing in',
+    description:
+      'Single-use: checks state (and the binding cookie), PKCE, nonce and issuer, exchanges the code, reads userinfo and starts a session under a new id.',
+    security: PUBLIC,
+    parameters: [
+      ...['code', 'state', 'iss', 'error', 'error_description'].map(
+        (name): ParameterObject => ({ name, in: 'query', description: 'OAuth 2.0 authorization response member.', schema: { type: 'string' } }),
+      ),
+      ref('parameters', 'RequestId'),
+    ],
+    responses: {
+      '303': redirect('Signed in: to the `returnTo` path given to /auth/login.', {
+        'Set-Cookie': setCookie('The session cookie (see the `sessionCookie` security scheme).'),
+      }),
+      '400': problem(400, {
+        codes: ['login_expired', 'login_denied', 'login_failed', 'profile_refused'],
+        description:
+          'Unknown, used or foreign `state` (`login_expired`); the IdP answered an error, named in `idpError` (`login_denied`); ' +
+          'the answer could not be verified (`login_failed`); the profile cannot be mapped to OneTalk (`profile_refused`).',
+        extensions: { loginUrl: LOGIN_URL, idpError: { type: 'string', pattern: '^[a-z_]{1,64}$' } },
+        html: true,
+      }),
+      '502': problem(502, { codes: ['idp_unreachable'], description: 'The token or userinfo endpoint could not be reached.', html: true }),
+      '503': problem(503, {
+        codes: ['idp_unavailable', STORE_UNAVAILABLE],
+        description:
+          'OIDC discovery has not succeeded yet (it retries in the background), or the session store (Redis) did not answer; ' +
+          '`Retry-After` comes with the latter.',
+        html: true,
+        headers: { 'Retry-After': RETRY_AFTER },
+      }),
+      '500': INTERNAL,
+    },
+  },
+};
+
+const logout: PathItemObject = {
+  post: {
+    operationId: 'logout',
+    tags: ['auth'],
+    summary: 'Sign out',
+    description:
+      'Destroys the server-side session and clears its cookie. CSRF-guarded: send `X-CSRF: 1`, or post a form from a trusted page (browsers send `Origin`).',
+    security: COOKIE_OPTIONAL,
+    parameters: [csrf(false), ORIGIN, ref('parameters', 'RequestId')],
+    requestBody: {
+      required: false,
+      description: 'Ignored.',
+      content: { 'application/x-www-form-urlencoded': { schema: { type: 'object' } } },
+    },
+    responses: {
+      '303': redirect('To the IdP\'s end-session endpoint when it has one, else `/`.', {
+        'Set-Cookie': setCookie('Clears the session cookie.'),
+        'Cache-Control': ref('headers', 'NoStore'),
+      }),
+      '403': problem(403, {
+        codes: ['origin_forbidden', 'csrf_header_missing'],
+        description: 'An untrusted `Origin`, or neither `X-CSRF: 1` nor an `Origin`.',
+        html: true,
+      }),
+      '503': storeUnavailable(true),
+      '500': INTERNAL,
+    },
+  },
+  options: preflight('logoutPreflight'),
+};
+
+const session: PathItemObject = {
+  get: {
+    operationId: 'getSession',
+    tags: ['auth'],
+    summary: 'Who is signed in',
+    security: COOKIE_OPTIONAL,
+    parameters: [ref('parameters', 'RequestId')],
+    responses: {
+      '200': ok('Never sets a cookie for an anonymous visitor.', 'SessionState'),
+      '503': storeUnavailable(),
+      '500': INTERNAL,
+    },
+  },
+};
+
+const backchannelLogout: PathItemObject = {
+  post: {
+    operationId: 'backchannelLogout',
+    tags: ['auth'],
+    summary: 'The IdP ends sessions, server to server (OIDC Back-Channel Logout 1.0)',
+    description:
+      'No session, CORS or CSRF layer: the signed logout token is the only credential. It is verified against the discovered issuer ' +
+      'and `jwks_uri` (asymmetric algorithms only), must name this client in `aud`, carry the back-channel logout event, `jti`, `iat`, ' +
+      'and `sid` or `sub`, and is accepted once. Ends the sessions of that IdP session (`sid`) or of that user (`sub`).',
+    security: PUBLIC,
+    parameters: [ref('parameters', 'RequestId')],
+    requestBody: {
+      required: true,
+      description: 'A form of at most 16 KiB and 10 parameters; any other media type is not read (and so lacks `logout_token`).',
+      content: {
+        'application/x-www-form-urlencoded': {
+          schema: { type: 'object', required: ['logout_token'], properties: { logout_token: { type: 'string', minLength: 1 } } },
+        },
+      },
+    },
+    responses: {
+      '200': { description: 'The matching sessions are gone (also when none matched). Empty body.', headers: NO_STORE },
+      '400': {
+        description:
+          'The token is missing, invalid or already used: `{error: "invalid_request", error_description}` as the spec asks. ' +
+          'A body that could not be read is the usual problem+json, `code`: `body_malformed`, `request_aborted`.',
+        headers: NO_STORE,
+        content: {
+          'application/json': { schema: ref('schemas', 'LogoutError') },
+          'application/problem+json': { schema: problemSchema(400, { codes: ['body_malformed', 'request_aborted'] }) },
+        },
+      },
+      '413': problem(413, { codes: ['body_too_large'], description: 'The form is over 16 KiB or has more than 10 parameters.' }),
+      '415': problem(415, { codes: ['unsupported_encoding'], description: 'A charset or content encoding the form parser does not know.' }),
+      '501': {
+        description:
+          'The session store handed to the gateway can neither index nor scan its sessions, so none could be ended ' +
+          '(the built-in memory and Redis stores can).',
+        headers: NO_STORE,
+        content: { 'application/json': { schema: ref('schemas', 'LogoutError') } },
+      },
+      '503': problem(503, {
+        codes: ['idp_unavailable', STORE_UNAVAILABLE],
+        description:
+          'OIDC discovery has not succeeded yet or the IdP\'s key set could not be read, or the session store (Redis) did not answer; ' +
+          'the IdP may retry the same token. `Retry-After` comes with the latter.',
+        headers: { 'Retry-After': RETRY_AFTER },
+      }),
+      '500': INTERNAL,
+    },
+  },
+};
+
+/** The `/auth` paths. */
+export const authPaths: Record<string, PathItemObject> = {
+  '/auth/login': login,
+  '/auth/callback': callback,
+  '/auth/logout': logout,
+  '/auth/session': session,
+  '/auth/backchannel-logout': backchannelLogout,
+};

@@ -1,0 +1,82 @@
+/**
+ * Configuration of the bulk contact-sync CLI (`npm run sync-contacts`): the only place its
+ * environment is read. It reuses the gateway schema's ONETALK_* rules verbatim, so a key or base
+ * URL the gateway would refuse is refused here too, and needs none of the gateway's other
+ * variables (no IdP, no session secret: the CLI signs nobody in).
+ */
+import defaults from '../../config/defaults.json' with { type: 'json' };
+import { ConfigError } from './load.js';
+import { envSchema } from './schema.js';
+
+export { ConfigError } from './load.js';
+
+/** What the sync CLI needs to reach OneTalk. Frozen. */
+export interface SyncConfig {
+  readonly onetalk: {
+    /** Undefined only in a dry run, which sends nothing. */
+    readonly apiKey: string | undefined;
+    readonly baseUrl: string;
+    readonly timeoutMs: number;
+    readonly paths: { readonly requestAuthTicket: string; readonly syncContact: string };
+    /** The gateway's upstream policy (retries, breaker); the CLI sets the concurrency cap itself. */
+    readonly policy: {
+      readonly maxRetries: number;
+      readonly retryBaseDelayMs: number;
+      readonly retryMaxDelayMs: number;
+      readonly breakerThreshold: number;
+      readonly breakerCooldownMs: number;
+      readonly breakerWindowMs: number;
+    };
+  };
+}
+
+/** Options of {@link loadSyncConfig}. */
+export interface LoadSyncConfigOptions {
+  /** A dry run validates rows only: ONETALK_API_KEY may then be absent. */
+  dryRun?: boolean;
+}
+
+const onetalkSchema = envSchema.pick({
+  ONETALK_API_KEY: true,
+  ONETALK_BASE_URL: true,
+  ONETALK_TIMEOUT_MS: true,
+  ONETALK_TICKET_PATH: true,
+  ONETALK_SYNC_PATH: true,
+  ONETALK_MAX_RETRIES: true,
+  ONETALK_RETRY_MAX_DELAY_MS: true,
+  ONETALK_BREAKER_THRESHOLD: true,
+  ONETALK_BREAKER_COOLDOWN_MS: true,
+});
+
+/**
+ * Reads ONETALK_API_KEY, ONETALK_BASE_URL, ONETALK_TIMEOUT_MS, the ONETALK_*_PATH variables and
+ * the retry and breaker knobs, by the gateway's own rules and defaults.
+ * @throws ConfigError naming every invalid variable at once (the key's value is never echoed).
+ */
+export function loadSyncConfig(env: NodeJS.ProcessEnv = process.env, options: LoadSyncConfigOptions = {}): SyncConfig {
+  // In a dry run an absent key is fine, but a present one must still be well-formed: a typo
+  // found now is one less surprise on the real run.
+  const schema = options.dryRun ? onetalkSchema.partial({ ONETALK_API_KEY: true }) : onetalkSchema;
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    onetalk: Object.freeze({
+      apiKey: e.ONETALK_API_KEY,
+      baseUrl: e.ONETALK_BASE_URL.href.replace(/\/$/, ''),
+      timeoutMs: e.ONETALK_TIMEOUT_MS,
+      paths: Object.freeze({ requestAuthTicket: e.ONETALK_TICKET_PATH, syncContact: e.ONETALK_SYNC_PATH }),
+      policy: Object.freeze({
+        maxRetries: e.ONETALK_MAX_RETRIES,
+        retryBaseDelayMs: defaults.onetalkRetryBaseDelayMs,
+        retryMaxDelayMs: e.ONETALK_RETRY_MAX_DELAY_MS,
+        breakerThreshold: e.ONETALK_BREAKER_THRESHOLD,
+        breakerCooldownMs: e.ONETALK_BREAKER_COOLDOWN_MS,
+        breakerWindowMs: defaults.onetalkBreakerWindowMs,
+      }),
+    }),
+  });
+}

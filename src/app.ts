@@ -1,16 +1,25 @@
-import express, { type Express } from 'express';
+import express, { Router, type Express } from 'express';
 import type { Store } from 'express-session';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
+import { createBackchannelLogoutRouter } from './auth/backchannel-router.js';
+import { MemoryReplayGuard } from './auth/backchannel-replay.js';
+import { createLoginSync } from './auth/login-sync.js';
 import { createAuthRouter } from './auth/routes.js';
 import { OidcClient } from './auth/oidc.js';
 import { MemoryTransactionStore, type TransactionStore } from './auth/transactions.js';
 import type { Config } from './config/index.js';
 import { corsForAllowedOrigins, createHttpLogger, createLogger, errorHandler, notFound, type OriginPolicy } from './http/index.js';
 import { createHealthRouter } from './http/health.js';
+import { createMetrics, metricsRouter, type GatewayMetrics } from './http/metrics.js';
+import { createOpenApiRouter } from './http/openapi.js';
+import { createRateLimiters, type RedisCommandSender } from './http/rate-limit.js';
 import { createLivechatRouter } from './livechat/routes.js';
+import { createWidgetRouter } from './livechat/widget.js';
 import { createOneTalkClient, type OneTalkClient } from './onetalk/index.js';
 import { BoundedMemoryStore, createSessionMiddleware } from './session/index.js';
+import { createRedisResources } from './session/redis.js';
+import { revokerFor } from './session/revoke.js';
 
 /** Everything createApp may be handed instead of building it itself (tests inject fakes of time). */
 export interface AppDeps {
@@ -20,6 +29,12 @@ export interface AppDeps {
   transactions?: TransactionStore;
   oidc?: OidcClient;
   now?: () => number;
+  /** `npm run demo` only: the demo page's routes, mounted at `/`. Production never passes one. */
+  demoRouter?: Router;
+  /** A connected Redis client for rate-limit counters; used only when `REDIS_URL` is set. */
+  redisClient?: RedisCommandSender;
+  /** Metrics registry and hooks; a fresh one per app by default (no global registry). */
+  metrics?: GatewayMetrics;
 }
 
 /** The assembled gateway: the Express app and the parts that need starting and stopping. */
@@ -28,6 +43,12 @@ export interface Gateway {
   readonly oidc: OidcClient;
   readonly logger: Logger;
   readonly sessionStore: Store;
+  /** Prometheus registry; with METRICS_PORT, `src/server.ts` serves it via `createMetricsServer`. */
+  readonly metrics: GatewayMetrics;
+  /** True once {@link Gateway.startDraining} ran: `/readyz` answers 503 so no new traffic comes. */
+  readonly draining: boolean;
+  /** Marks the gateway as shutting down (see `src/http/shutdown.ts`). */
+  startDraining(): void;
   /** Stops background work (discovery retries, pruning) and closes upstream connections. */
   close(): Promise<void>;
 }
@@ -52,6 +73,7 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
       },
       logger.child({ component: 'oidc' }),
     );
+  const metrics = deps.metrics ?? createMetrics();
   const onetalk =
     deps.onetalk ??
     createOneTalkClient({
@@ -59,19 +81,31 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
       apiKey: config.onetalk.apiKey,
       timeoutMs: config.onetalk.timeoutMs,
       paths: config.onetalk.paths,
+      policy: config.onetalk.policy,
       logger: logger.child({ component: 'onetalk' }),
+      observer: metrics.onetalk,
     });
-  const sessionStore = deps.sessionStore ?? new BoundedMemoryStore({ maxSessions: config.session.maxCount, now });
-  const transactions = deps.transactions ?? new MemoryTransactionStore({ ttlMs: config.session.loginTransactionTtlMs, now });
+  // REDIS_URL set: sessions, login transactions and logout replay records in Redis, never silently in memory.
+  const redis = config.redis.url ? createRedisResources(config, logger.child({ component: 'redis' })) : undefined;
+  const redisClient = deps.redisClient ?? redis?.client;
+  const sessionStore = deps.sessionStore ?? redis?.sessionStore ?? new BoundedMemoryStore({ maxSessions: config.session.maxCount, now });
+  const transactions = deps.transactions ?? redis?.transactions ?? new MemoryTransactionStore({ ttlMs: config.session.loginTransactionTtlMs, now });
+  metrics.watch({ onetalk, sessionStore });
   const originPolicy: OriginPolicy = { trustedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]) };
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(createHttpLogger(logger));
+  app.use(metrics.requestDuration);
   app.use(helmet());
+  // With METRICS_PORT, /metrics lives only on that port; here it would answer 404.
+  if (config.metrics.port === undefined) app.use(metricsRouter(metrics, { token: config.metrics.token, requireToken: true }));
 
-  app.use(createHealthRouter({ oidc, sessionStore }));
+  let draining = false;
+  app.use(createHealthRouter({ oidc, sessionStore, draining: () => draining }));
+  app.use(createWidgetRouter());
+  app.use(createOpenApiRouter(config.publicOrigin));
 
   const sessions = createSessionMiddleware({
     secrets: config.session.secrets,
@@ -82,8 +116,27 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
     now,
   });
   const cors = corsForAllowedOrigins(config.allowedOrigins);
-  app.use('/auth', cors, sessions, createAuthRouter({ config, oidc, transactions, originPolicy, now }));
-  app.use('/api/livechat', cors, sessions, createLivechatRouter({ config, onetalk, originPolicy }));
+  const limits = createRateLimiters({
+    ...config.rateLimit,
+    logger,
+    ...(config.redis.url && redisClient ? { redis: { client: redisClient, keyPrefix: config.redis.keyPrefix } } : {}),
+  });
+  // Server to server: before the /auth session, CORS and CSRF layers, with its own body parser.
+  app.use(
+    createBackchannelLogoutRouter({
+      oidc,
+      clientId: config.oidc.clientId,
+      revoker: revokerFor(sessionStore),
+      replay: redis?.logoutReplay ?? new MemoryReplayGuard({ now }),
+      now,
+    }),
+  );
+  // Logins are limited per IP before any session work; tickets per session, so after it.
+  app.get('/auth/login', limits.logins);
+  const loginSync = config.syncContactOnLogin ? createLoginSync({ onetalk, profile: config.profile }) : undefined;
+  app.use('/auth', cors, sessions, createAuthRouter({ config, oidc, transactions, originPolicy, now, metrics: metrics.auth, loginSync }));
+  app.use('/api/livechat', cors, sessions, Router().post('/ticket', limits.tickets), createLivechatRouter({ config, onetalk, originPolicy }));
+  if (deps.demoRouter) app.use(deps.demoRouter);
   app.use(notFound);
   app.use(errorHandler);
 
@@ -93,11 +146,19 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
     oidc,
     logger,
     sessionStore,
+    metrics,
+    get draining() {
+      return draining;
+    },
+    startDraining() {
+      draining = true;
+    },
     async close() {
       oidc.stop();
       onetalk.close();
       await transactions.close();
       (sessionStore as { close?: () => void }).close?.();
+      await redis?.close();
     },
   };
 }

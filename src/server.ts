@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
+import { createMetricsServer } from './http/metrics.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createGracefulShutdown } from './http/shutdown.js';
 
@@ -25,16 +26,20 @@ async function main(): Promise<void> {
   const gateway = createApp(config);
   const { logger } = gateway;
   const server = gateway.app.listen(config.port);
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  logger.info({ port, publicUrl: config.publicOrigin }, 'gateway listening');
+  // With METRICS_PORT, /metrics lives on its own listener (not on the public app at all).
+  const metricsServer =
+    config.metrics.port === undefined ? undefined : createMetricsServer(gateway.metrics, { token: config.metrics.token }).listen(config.metrics.port);
 
   const graceful = createGracefulShutdown({
     server,
     graceMs: config.shutdownGraceMs,
     logger,
     startDraining: () => gateway.startDraining(),
-    close: () => gateway.close(),
+    close: async () => {
+      metricsServer?.closeAllConnections();
+      metricsServer?.close();
+      await gateway.close();
+    },
   });
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -47,8 +52,13 @@ async function main(): Promise<void> {
       process.exit(closed ? 0 : 1);
     });
   };
+  // Handlers go in before "listening" is announced: a signal sent on that line must find them.
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port, publicUrl: config.publicOrigin, metricsPort: config.metrics.port }, 'gateway listening');
 }
 
 main().catch((err: unknown) => {

@@ -5,6 +5,7 @@ import { HttpProblem, requireCsrfHeaderOrOrigin, type OriginPolicy } from '../ht
 import { displayUser, mapClaims, pickSessionClaims } from '../profile/index.js';
 import { clearSessionCookie, destroySession, startAuthenticatedSession } from '../session/index.js';
 import { bindingMatches, ensureBinding } from './binding.js';
+import type { LoginSync } from './login-sync.js';
 import { LoginError, type OidcClient } from './oidc.js';
 import { safeReturnTo } from './return-to.js';
 import type { TransactionStore } from './transactions.js';
@@ -15,6 +16,10 @@ export interface AuthRouterDeps {
   transactions: TransactionStore;
   originPolicy: OriginPolicy;
   now: () => number;
+  /** Counts finished sign-ins (`auth_logins_total`); see src/http/metrics.ts. */
+  metrics?: { login(result: 'succeeded' | 'failed'): void };
+  /** Set when SYNC_CONTACT_ON_LOGIN is on: starts the contact sync in the background. */
+  loginSync?: LoginSync | undefined;
 }
 
 const idpNotReady = () =>
@@ -38,6 +43,13 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
   const router = Router();
 
   router.get('/login', async (req, res) => {
+    // With an https PUBLIC_URL the session cookie is Secure, and express-session will not set it
+    // on a connection it does not see as TLS: sign-in would "succeed" and loop back signed out.
+    // Say so instead of failing silently (behind a TLS proxy, TRUST_PROXY fixes it).
+    if (config.secureCookies && !req.secure) {
+      req.log?.error('PUBLIC_URL is https but this request did not arrive over TLS; behind a TLS-terminating proxy set TRUST_PROXY');
+      throw new HttpProblem(500, 'gateway_misconfigured', 'Sign-in is misconfigured', 'The gateway cannot set its secure session cookie on this connection. Its operators will find the reason in the logs.');
+    }
     if (!oidc.ready) throw idpNotReady();
     const state = client.randomState();
     const nonce = client.randomNonce();
@@ -50,6 +62,8 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
   });
 
   router.get('/callback', async (req, res) => {
+    // Every way out of the callback (redirect, 400 page, 502) is one finished sign-in attempt.
+    res.once('finish', () => deps.metrics?.login(res.statusCode < 400 ? 'succeeded' : 'failed'));
     const search = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
     const params = new URLSearchParams(search);
     const state = params.get('state');
@@ -90,6 +104,7 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
       },
     });
     req.log?.info('sign-in succeeded');
+    deps.loginSync?.(result.claims, req.log); // returns at once: the redirect never waits for OneTalk
     res.redirect(303, tx.returnTo);
   });
 

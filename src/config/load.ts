@@ -34,6 +34,17 @@ export interface Config {
     readonly baseUrl: string;
     readonly timeoutMs: number;
     readonly paths: { readonly requestAuthTicket: string; readonly syncContact: string };
+    /** Retries, circuit breaker and concurrency cap (src/onetalk/policy.ts). */
+    readonly policy: {
+      readonly maxRetries: number;
+      readonly retryBaseDelayMs: number;
+      readonly retryMaxDelayMs: number;
+      readonly breakerThreshold: number;
+      readonly breakerCooldownMs: number;
+      readonly breakerWindowMs: number;
+      readonly maxConcurrent: number;
+      readonly maxQueue: number;
+    };
   };
   readonly profile: {
     readonly customerUserIdPrefix: string;
@@ -51,6 +62,10 @@ export interface Config {
     readonly loginsPerMinute: number;
   };
   readonly shutdownGraceMs: number;
+  /** Sync the contact to OneTalk in the background after each sign-in (default off). */
+  readonly syncContactOnLogin: boolean;
+  /** `/metrics`: on the main port behind `token`, or on its own `port` (then not on the main app). */
+  readonly metrics: { readonly token: string | undefined; readonly port: number | undefined };
   readonly trustProxy: boolean | number | string;
   readonly logLevel: string;
 }
@@ -110,6 +125,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       baseUrl: e.ONETALK_BASE_URL.href.replace(/\/$/, ''),
       timeoutMs: e.ONETALK_TIMEOUT_MS,
       paths: { requestAuthTicket: e.ONETALK_TICKET_PATH, syncContact: e.ONETALK_SYNC_PATH },
+      policy: {
+        maxRetries: e.ONETALK_MAX_RETRIES,
+        retryBaseDelayMs: defaults.onetalkRetryBaseDelayMs,
+        retryMaxDelayMs: e.ONETALK_RETRY_MAX_DELAY_MS,
+        breakerThreshold: e.ONETALK_BREAKER_THRESHOLD,
+        breakerCooldownMs: e.ONETALK_BREAKER_COOLDOWN_MS,
+        breakerWindowMs: defaults.onetalkBreakerWindowMs,
+        maxConcurrent: e.ONETALK_MAX_CONCURRENT,
+        maxQueue: e.ONETALK_MAX_QUEUE,
+      },
     },
     profile: {
       customerUserIdPrefix: e.CUSTOMER_USER_ID_PREFIX,
@@ -121,6 +146,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
     rateLimit: { ticketsPerMinute: e.RATE_LIMIT_TICKETS_PER_MINUTE, loginsPerMinute: e.RATE_LIMIT_LOGINS_PER_MINUTE },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    syncContactOnLogin: e.SYNC_CONTACT_ON_LOGIN,
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
   };

@@ -84,6 +84,14 @@ const redisUrl = z
   .refine((s) => s === undefined || s === '' || /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL')
   .transform((s) => (s ? s : undefined));
 
+/** A bearer token for /metrics: long and header-safe, like the other secrets. */
+const metricsToken = z
+  .string()
+  .optional()
+  .transform((s) => (s ? s : undefined))
+  .refine((s) => s === undefined || s.length >= 32, 'must be at least 32 characters')
+  .refine((s) => s === undefined || /^[\x21-\x7e]+$/.test(s), 'must be visible ASCII characters without spaces');
+
 export const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   PORT: intIn(0, 65535, defaults.port),
@@ -114,6 +122,12 @@ export const envSchema = z.object({
   ONETALK_TIMEOUT_MS: intIn(100, 120_000, defaults.onetalkTimeoutMs),
   ONETALK_TICKET_PATH: pathText('/v1/user/request_auth_ticket'),
   ONETALK_SYNC_PATH: pathText('/api/integration/v1/user/sync_contact'),
+  ONETALK_MAX_RETRIES: intIn(0, 5, defaults.onetalkMaxRetries),
+  ONETALK_RETRY_MAX_DELAY_MS: intIn(10, 60_000, defaults.onetalkRetryMaxDelayMs),
+  ONETALK_BREAKER_THRESHOLD: intIn(1, 100_000, defaults.onetalkBreakerThreshold),
+  ONETALK_BREAKER_COOLDOWN_MS: intIn(100, 3_600_000, defaults.onetalkBreakerCooldownMs),
+  ONETALK_MAX_CONCURRENT: intIn(1, 100_000, defaults.onetalkMaxConcurrent),
+  ONETALK_MAX_QUEUE: intIn(0, 1_000_000, defaults.onetalkMaxQueue),
   CUSTOMER_USER_ID_PREFIX: z
     .string()
     .optional()
@@ -140,6 +154,18 @@ export const envSchema = z.object({
   RATE_LIMIT_TICKETS_PER_MINUTE: intIn(1, 100_000, defaults.rateLimitTicketsPerMinute),
   RATE_LIMIT_LOGINS_PER_MINUTE: intIn(1, 100_000, defaults.rateLimitLoginsPerMinute),
   SHUTDOWN_GRACE_MS: intIn(0, 300_000, defaults.shutdownGraceMs),
+  SYNC_CONTACT_ON_LOGIN: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .transform((v) => (v === undefined ? defaults.syncContactOnLogin : v === 'true')),
+  METRICS_TOKEN: metricsToken,
+  METRICS_PORT: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1').max(65535, 'must be at most 65535'))
+    .optional(),
   TRUST_PROXY: trustProxy,
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })

@@ -7,6 +7,8 @@ export interface HealthDeps {
   sessionStore: Store;
   /** How long the store may take to answer the readiness probe. */
   storeTimeoutMs?: number;
+  /** True while shutting down: readiness fails at once, so load balancers stop sending traffic. */
+  draining?: () => boolean;
 }
 
 /** Asks the store for a session that does not exist: any answer without an error is "up". */
@@ -34,6 +36,9 @@ export function createHealthRouter(deps: HealthDeps): Router {
   });
   router.get('/readyz', async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
+    if (deps.draining?.()) {
+      throw new HttpProblem(503, 'not_ready', 'Not ready', 'Failing checks: draining.', { failing: 'draining' });
+    }
     const checks = {
       oidcDiscovery: deps.oidc.ready,
       sessionStore: await storeAnswers(deps.sessionStore, deps.storeTimeoutMs ?? 1000),

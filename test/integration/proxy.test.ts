@@ -145,19 +145,25 @@ describe('behind a TLS-terminating proxy (https PUBLIC_URL, plain http on the ho
   });
 
   describe('without TRUST_PROXY', () => {
-    it('never sets the Secure session cookie over the plain-http hop, so nobody is signed in', async () => {
+    it('refuses to start a sign-in it could never finish, and says the gateway is misconfigured', async () => {
       const behind = await startBehindProxy({});
-      const { callback } = await signInThroughProxy(behind);
-      // express-session refuses to send a Secure cookie on a connection it does not see as https.
-      expect(setCookieNamed(callback, '__Host-onetalk.sid')).to.equal(undefined);
-      expect(setCookieNamed(callback, 'onetalk.sid')).to.equal(undefined);
+      // express-session will not send the Secure session cookie on a connection it does not see
+      // as https, so a sign-in would loop back signed out: the gateway refuses it clearly instead.
+      const res = await fetch(`${behind.origin}/auth/login`, {
+        headers: { 'x-forwarded-proto': 'https', accept: 'application/json' },
+        redirect: 'manual',
+      });
+      expect(res.status).to.equal(500);
+      expect(await res.json()).to.include({ code: 'gateway_misconfigured', status: 500 });
+      expect(res.headers.get('location')).to.equal(null);
     });
 
     it('ignores a forged X-Forwarded-For: every client of the hop shares one login budget', async () => {
       const behind = await startBehindProxy({ RATE_LIMIT_LOGINS_PER_MINUTE: '1' });
       const from = (ip: string) =>
         fetch(`${behind.origin}/auth/login`, { headers: { 'x-forwarded-for': ip }, redirect: 'manual' });
-      expect((await from('198.51.100.1')).status).to.equal(303);
+      // The first is let through the limiter (then refused as misconfigured), the second is not.
+      expect((await from('198.51.100.1')).status).to.equal(500);
       expect((await from('198.51.100.2')).status).to.equal(429);
     });
   });

@@ -1,5 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js';
 import defaults from '../../config/defaults.json' with { type: 'json' };
+import type { UpstreamPolicy } from '../onetalk/policy.js';
 import { defaultClaimMapping, type ClaimMapping } from '../profile/index.js';
 import { envSchema } from './schema.js';
 import { isLoopbackHost } from './url.js';
@@ -35,16 +36,7 @@ export interface Config {
     readonly timeoutMs: number;
     readonly paths: { readonly requestAuthTicket: string; readonly syncContact: string };
     /** Retries, circuit breaker and concurrency cap (src/onetalk/policy.ts). */
-    readonly policy: {
-      readonly maxRetries: number;
-      readonly retryBaseDelayMs: number;
-      readonly retryMaxDelayMs: number;
-      readonly breakerThreshold: number;
-      readonly breakerCooldownMs: number;
-      readonly breakerWindowMs: number;
-      readonly maxConcurrent: number;
-      readonly maxQueue: number;
-    };
+    readonly policy: UpstreamPolicy;
   };
   readonly profile: {
     readonly customerUserIdPrefix: string;

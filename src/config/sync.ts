@@ -5,6 +5,7 @@
  * variables (no IdP, no session secret: the CLI signs nobody in).
  */
 import defaults from '../../config/defaults.json' with { type: 'json' };
+import type { UpstreamPolicy } from '../onetalk/policy.js';
 import { ConfigError } from './load.js';
 import { envSchema } from './schema.js';
 
@@ -19,14 +20,7 @@ export interface SyncConfig {
     readonly timeoutMs: number;
     readonly paths: { readonly requestAuthTicket: string; readonly syncContact: string };
     /** The gateway's upstream policy (retries, breaker); the CLI sets the concurrency cap itself. */
-    readonly policy: {
-      readonly maxRetries: number;
-      readonly retryBaseDelayMs: number;
-      readonly retryMaxDelayMs: number;
-      readonly breakerThreshold: number;
-      readonly breakerCooldownMs: number;
-      readonly breakerWindowMs: number;
-    };
+    readonly policy: Omit<UpstreamPolicy, 'maxConcurrent' | 'maxQueue'>;
   };
 }
 

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import session from 'express-session';
@@ -8,16 +8,9 @@ import { OidcClient } from '../../src/auth/oidc.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { startDevIdp, type DevIdp } from '../../src/demo/idp.js';
 import { startSystem, TEST_API_KEY, TEST_CLIENT_SECRET, TEST_SESSION_SECRET } from '../helpers/gateway.js';
+import { freePort } from '../helpers/net.js';
 
 const silent = pino({ level: 'silent' });
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 function configFor(issuer: string, publicUrl = 'http://127.0.0.1:1'): Config {
   return loadConfig({

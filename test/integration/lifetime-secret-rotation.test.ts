@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { createClient } from 'redis';
 import { BoundedMemoryStore } from '../../src/session/index.js';
 import { startSystem, TEST_SESSION_SECRET, type System } from '../helpers/gateway.js';
+import { dropKeys, TEST_REDIS_URL } from '../helpers/redis.js';
 
 const OLD = TEST_SESSION_SECRET;
 const NEW = 'session-secret-B-NEVER-LEAK-fedcba9876543210';
@@ -29,18 +29,7 @@ async function ticketWith(system: System, cookie: string): Promise<{ status: num
 /** The session id inside a signed cookie value `s:<id>.<signature>`. */
 const sessionIdOf = (cookie: string) => /^onetalk\.sid=s%3A([^.]+)\./.exec(cookie)?.[1];
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-
-/** Deletes every key under a prefix (the test's own Redis namespace). */
-async function dropKeys(prefix: string): Promise<void> {
-  const redis = createClient({ url: REDIS_URL });
-  await redis.connect();
-  try {
-    for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) if (keys.length) await redis.del(keys);
-  } finally {
-    await redis.quit();
-  }
-}
+const REDIS_URL = TEST_REDIS_URL;
 
 for (const mode of ['memory', 'redis'] as const) describeRotation(mode);
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { createClient } from 'redis';
 import type { CookieClient } from '../helpers/cookie-client.js';
 import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
+import { dropKeys, TEST_REDIS_URL } from '../helpers/redis.js';
 
 const MINUTE = 60_000;
 const IDLE = 10 * MINUTE;
@@ -23,18 +23,7 @@ async function signedIn(system: System, browser: CookieClient): Promise<boolean>
   return ((await res.json()) as { authenticated: boolean }).authenticated;
 }
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-
-/** Deletes every key under a prefix (the test's own Redis namespace). */
-async function dropKeys(prefix: string): Promise<void> {
-  const redis = createClient({ url: REDIS_URL });
-  await redis.connect();
-  try {
-    for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) if (keys.length) await redis.del(keys);
-  } finally {
-    await redis.quit();
-  }
-}
+const REDIS_URL = TEST_REDIS_URL;
 
 for (const store of ['memory', 'redis'] as const) describeLifetimes(store);
 

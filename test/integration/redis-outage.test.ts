@@ -4,20 +4,9 @@ import { createClient } from 'redis';
 import type { CookieClient } from '../helpers/cookie-client.js';
 import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { readyzBecomes } from '../helpers/net.js';
 
 const REDIS = { host: '127.0.0.1', port: 6379 };
-
-/** Polls `/readyz` until it answers `status`, as a load balancer would. */
-async function readyzBecomes(url: string, status: number, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const res = await fetch(`${url}/readyz`);
-    await res.arrayBuffer();
-    if (res.status === status) return;
-    if (Date.now() > deadline) throw new Error(`/readyz stayed ${res.status}, expected ${status}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Runs `request` and resolves with its response and how long it took. */
 async function timed(request: () => Promise<Response>): Promise<{ res: Response; ms: number }> {

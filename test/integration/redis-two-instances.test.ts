@@ -6,19 +6,9 @@ import { pino } from 'pino';
 import { createClient } from 'redis';
 import { createApp, type Gateway } from '../../src/app.js';
 import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
+import { readyzBecomes } from '../helpers/net.js';
 
 const REDIS = { host: '127.0.0.1', port: 6379 };
-
-async function readyzBecomes(url: string, status: number, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const res = await fetch(`${url}/readyz`);
-    await res.arrayBuffer();
-    if (res.status === status) return;
-    if (Date.now() > deadline) throw new Error(`/readyz stayed ${res.status}, expected ${status}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /**
  * Two gateway apps built by createApp with the same config, sharing one Redis. In production

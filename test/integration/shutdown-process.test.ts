@@ -1,22 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { startDevIdp, type DevIdp } from '../../src/demo/idp.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { CookieClient } from '../helpers/cookie-client.js';
 import { TEST_API_KEY, TEST_CLIENT_SECRET, TEST_SESSION_SECRET } from '../helpers/gateway.js';
-
-/** A port that was free a moment ago: the child must know its own URL before it starts. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+import { freePort } from '../helpers/net.js';
 
 interface Gateway {
   child: ChildProcess;
@@ -34,7 +24,8 @@ async function spawnGateway(env: Record<string, string>, url: string): Promise<G
   });
   const lines: Gateway['lines'] = [];
   let stderr = '';
-  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  // 'close', not 'exit': it comes after stdout is drained, so the last log line ("stopped") is in.
+  const exited = once(child, 'close').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   const listening = new Promise<void>((resolve, reject) => {
     let buffered = '';
     child.stdout?.on('data', (chunk: Buffer) => {

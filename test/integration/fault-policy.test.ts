@@ -180,7 +180,8 @@ describe('onetalk/client under the upstream policy (loopback upstream)', () => {
     const inFlight = [c.requestAuthTicket(USER), c.requestAuthTicket(USER), c.requestAuthTicket(USER)];
     const started = performance.now();
     expect((await failure(c.requestAuthTicket(USER))).code).to.equal('ONETALK_OVERLOADED');
-    expect(performance.now() - started).to.be.below(50);
+    // "At once": well before the 1 s deadline it would otherwise wait for (loose: shared machine).
+    expect(performance.now() - started).to.be.below(500);
     expect(c.stats()).to.deep.equal({ breaker: 'closed', inFlight: 2, queued: 1 });
     await sleep(50);
     expect(received).to.equal(2);
@@ -232,6 +233,7 @@ describe('onetalk/client under the upstream policy (loopback upstream)', () => {
     const started = performance.now();
     c.close();
     expect((await pending).code).to.equal('ONETALK_UNAVAILABLE');
-    expect(performance.now() - started).to.be.below(100);
+    // Far below the 5 s deadline: close() cut the call, it did not time out.
+    expect(performance.now() - started).to.be.below(2500);
   });
 });

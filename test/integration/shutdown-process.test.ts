@@ -83,12 +83,14 @@ describe('graceful shutdown (a real process)', function () {
     await idp.close();
   });
 
-  it('exits 0 within a second of SIGTERM while idle, logging "stopped"', async () => {
-    gateway = await spawnGateway(env, url);
+  it('exits 0 on SIGTERM while idle without waiting out the grace period, logging "stopped"', async () => {
+    // A long grace period: an idle gateway must not wait for it. (No tight timing here: the
+    // machine is shared; the bound only has to tell "did not wait 30 s" apart.)
+    gateway = await spawnGateway({ ...env, SHUTDOWN_GRACE_MS: '30000' }, url);
     const started = Date.now();
     gateway.child.kill('SIGTERM');
     expect(await gateway.exited).to.deep.equal({ code: 0, signal: null });
-    expect(Date.now() - started).to.be.below(1000);
+    expect(Date.now() - started).to.be.below(10_000);
     expect(gateway.lines.map((l) => l.msg)).to.include.members(['shutting down', 'stopped']);
   });
 

@@ -44,11 +44,10 @@ export interface LivechatClient {
   getTicket(): Promise<LivechatTicket>;
   clearIdentity(): Promise<void>;
   /**
-   * Runs clearIdentity, then submits a form POST to `/auth/logout` in this window (even if the
-   * hook fails). The gateway checks the form's Origin, so the page must not use
-   * `Referrer-Policy: no-referrer` (nor `same-origin` when it is on another origin than the
-   * gateway: browsers then send `Origin: null`), and its CSP `form-action` must allow the gateway
-   * and the IdP, whose end-session page the gateway redirects to.
+   * Runs clearIdentity, then POSTs `/auth/logout` with `X-CSRF: 1` asking for JSON (the session
+   * ends at the gateway) and navigates to the IdP's end-session URL the gateway returns (even if
+   * the hook fails). Only when that request fails does it fall back to a plain form POST, which
+   * the gateway checks by its Origin.
    */
   signOut(): Promise<void>;
 }

@@ -145,12 +145,21 @@ export function createLivechatClient(options = {}) {
     },
     /** Runs the clearIdentity hook, so the next person on this browser never inherits a chat. */
     clearIdentity,
-    /** clearIdentity, then sign out at the gateway (and the IdP) with a top-level form POST. */
+    /**
+     * clearIdentity, then sign out at the gateway and go on to the IdP's end-session page: the
+     * gateway answers a script's POST (X-CSRF) with the URL; if that fails, a plain form POST.
+     */
     async signOut() {
       try {
         await clearIdentity();
       } finally {
-        // Not fetch: the gateway redirects to the IdP's end-session page, which must load here.
+        const res = await doFetch(new URL('/auth/logout', base), {
+          method: 'POST',
+          credentials: 'include',
+          headers: { 'X-CSRF': '1', Accept: 'application/json' },
+        }).catch(() => undefined);
+        const body = res?.ok ? await res.json().catch(() => undefined) : undefined;
+        if (typeof body?.redirectTo === 'string') return location.assign(new URL(body.redirectTo, base).href);
         const form = document.createElement('form');
         form.method = 'POST';
         form.action = new URL('/auth/logout', base).href;

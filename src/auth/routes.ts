@@ -111,9 +111,15 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
   router.post('/logout', requireCsrfHeaderOrOrigin(deps.originPolicy), async (req, res) => {
     await destroySession(req);
     clearSessionCookie(res, config.secureCookies);
-    const endSession = oidc.endSessionUrl(`${config.publicOrigin}/`);
+    const redirectTo = oidc.endSessionUrl(`${config.publicOrigin}/`)?.href ?? '/';
     res.setHeader('Cache-Control', 'no-store');
-    res.redirect(303, endSession?.href ?? '/');
+    // A script (the widget's signOut, with X-CSRF) asks for JSON and navigates itself: fetch cannot
+    // carry a redirect into a page, and a form post from a no-referrer page has `Origin: null`.
+    if (req.get('x-csrf') === '1' && req.accepts(['html', 'json']) === 'json') {
+      res.json({ redirectTo });
+      return;
+    }
+    res.redirect(303, redirectTo);
   });
 
   router.get('/session', (req, res) => {

@@ -200,6 +200,13 @@ const SCHEMAS: Record<string, SchemaObject> = {
     additionalProperties: false,
     properties: { ticket: { type: 'string', minLength: 1 }, expiresAt: { type: 'string', format: 'date-time' } },
   },
+  LogoutRedirect: {
+    type: 'object',
+    description: 'Where a script should navigate to finish signing out: the IdP\'s end-session URL, or `/`.',
+    required: ['redirectTo'],
+    additionalProperties: false,
+    properties: { redirectTo: { type: 'string', format: 'uri-reference' } },
+  },
   Health: { type: 'object', required: ['status'], additionalProperties: false, properties: { status: { const: 'ok' } } },
   Ready: {
     type: 'object',

@@ -125,6 +125,7 @@ const logout: PathItemObject = {
       content: { 'application/x-www-form-urlencoded': { schema: { type: 'object' } } },
     },
     responses: {
+      '200': ok('To a script that sent `X-CSRF: 1` and `Accept: application/json`: where to navigate to finish signing out.', 'LogoutRedirect'),
       '303': redirect('To the IdP\'s end-session endpoint when it has one, else `/`.', {
         'Set-Cookie': setCookie('Clears the session cookie.'),
         'Cache-Control': ref('headers', 'NoStore'),

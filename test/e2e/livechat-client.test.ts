@@ -254,9 +254,13 @@ describe('the widget client (/livechat.js) in Chromium', function () {
     });
 
     it('signOut() runs clearIdentity first, and signs out even when that hook fails', async () => {
-      // On the demo page: a sign-out form POST needs a page whose Referrer-Policy lets the Origin
-      // through and whose CSP form-action allows the IdP (see signOut's documentation).
       await signInThroughIdp(page, demo, 'alice');
+      // signOut asks the gateway by fetch (X-CSRF) and navigates itself; the form post is only
+      // its fallback, so the one logout request seen must be a fetch.
+      const logoutRequests: string[] = [];
+      page.on('request', (request) => {
+        if (new URL(request.url()).pathname === '/auth/logout') logoutRequests.push(request.resourceType());
+      });
       await Promise.all([
         page.waitForURL((url) => url.origin === new URL(demo.idp.issuer).origin, { timeout: 15_000 }),
         page.evaluate(async () => {
@@ -274,6 +278,7 @@ describe('the widget client (/livechat.js) in Chromium', function () {
       ]);
       await page.waitForURL(demo.url, { timeout: 15_000 });
       expect(await page.evaluate(() => sessionStorage.getItem('cleared'))).to.equal('yes');
+      expect(logoutRequests).to.deep.equal(['fetch']);
       const session = await page.evaluate(() => fetch('/auth/session').then((r) => r.json() as Promise<{ authenticated: boolean }>));
       expect(session.authenticated).to.equal(false);
     });

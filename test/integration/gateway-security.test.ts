@@ -242,6 +242,27 @@ describe('gateway security', function () {
     });
   });
 
+  describe('POST /auth/logout from a script', () => {
+    it('answers the end-session URL as JSON to X-CSRF + Accept: application/json, and ends the session', async () => {
+      const browser = await system.signIn('alice');
+      const res = await browser.post(`${system.url}/auth/logout`, { headers: { 'x-csrf': '1', accept: 'application/json' } });
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('cache-control')).to.equal('no-store');
+      const { redirectTo } = (await res.json()) as { redirectTo: string };
+      const target = new URL(redirectTo);
+      expect(target.origin).to.equal(system.idp.issuer);
+      expect(target.searchParams.get('post_logout_redirect_uri')).to.equal(`${system.url}/`);
+      expect((await requestTicket(system, browser)).status).to.equal(401);
+    });
+
+    it('still wants X-CSRF: a JSON Accept alone from a foreign origin is refused', async () => {
+      const browser = await system.signIn('alice');
+      const res = await browser.post(`${system.url}/auth/logout`, { headers: { accept: 'application/json', origin: 'https://evil.example' } });
+      expect(res.status).to.equal(403);
+      expect((await requestTicket(system, browser)).status).to.equal(200);
+    });
+  });
+
   describe('responses and logs', () => {
     it('never carry the API key, client secret, cookies, codes or tickets', async () => {
       const browser = await system.signIn('alice');

@@ -63,8 +63,9 @@ function positiveMs(name: string, value: number): number {
  * in order: `app.use(createSessionMiddleware(options))`.
  *
  * The cookie carries only the signed session id. Idle timeout: `rolling` re-issues the cookie
- * with `maxAge = idleTimeoutMs` on every request and the store's TTL follows it; `lastSeenAt`
- * is checked as well, so a store that does not expire entries cannot extend a session.
+ * with `maxAge = idleTimeoutMs` on every request; the store's TTL is renewed by the `lastSeenAt`
+ * rewrite below (no per-request touch: see {@link LifetimeStore}); `lastSeenAt` is checked as
+ * well, so a store that does not expire entries cannot extend a session.
  * Absolute timeout: a session whose `createdAt` is older than `absoluteTimeoutMs` is over,
  * however active. An ended session is destroyed when it is loaded (see {@link LifetimeStore})
  * and the request goes on as anonymous, with a fresh empty session, as after a store expiry.
@@ -98,7 +99,7 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): [Req
     name: sessionCookieName(secureCookies, name),
     secret: [...secrets],
     store: new LifetimeStore(store, isOver),
-    resave: false, // touch extends the TTL; resaving every request would race parallel ones
+    resave: false, // the lastSeenAt rewrite renews the TTL; resaving every request would race parallel ones
     saveUninitialized: false, // no server state (and no cookie) until something is stored
     rolling: true,
     unset: 'destroy',

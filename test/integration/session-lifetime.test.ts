@@ -145,7 +145,7 @@ describe('session lifetime', () => {
       expect(left).to.equal(0);
     });
 
-    it('touches the session on each request but rewrites it at most once a resolution step', async () => {
+    it('rewrites the session (renewing its store TTL) at most once a resolution step', async () => {
       const store = boundedStore();
       const http = await start(store);
       const cookie = cookieOf(await http.post('/login').expect(200));

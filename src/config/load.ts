@@ -2,6 +2,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import defaults from '../../config/defaults.json' with { type: 'json' };
 import type { UpstreamPolicy } from '../onetalk/policy.js';
 import { defaultClaimMapping, type ClaimMapping } from '../profile/index.js';
+import { oneTalkSettings } from './onetalk.js';
 import { envSchema } from './schema.js';
 import { isLoopbackHost } from './url.js';
 
@@ -92,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const nodeEnv = e.NODE_ENV === 'production' || e.NODE_ENV === 'test' ? e.NODE_ENV : 'development';
   const issuer = e.OIDC_ISSUER_URL;
+  const onetalk = oneTalkSettings(e);
   const config: Config = {
     env: nodeEnv,
     port: e.PORT,
@@ -114,19 +116,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     onetalk: {
       apiKey: e.ONETALK_API_KEY,
-      baseUrl: e.ONETALK_BASE_URL.href.replace(/\/$/, ''),
-      timeoutMs: e.ONETALK_TIMEOUT_MS,
-      paths: { requestAuthTicket: e.ONETALK_TICKET_PATH, syncContact: e.ONETALK_SYNC_PATH },
-      policy: {
-        maxRetries: e.ONETALK_MAX_RETRIES,
-        retryBaseDelayMs: defaults.onetalkRetryBaseDelayMs,
-        retryMaxDelayMs: e.ONETALK_RETRY_MAX_DELAY_MS,
-        breakerThreshold: e.ONETALK_BREAKER_THRESHOLD,
-        breakerCooldownMs: e.ONETALK_BREAKER_COOLDOWN_MS,
-        breakerWindowMs: defaults.onetalkBreakerWindowMs,
-        maxConcurrent: e.ONETALK_MAX_CONCURRENT,
-        maxQueue: e.ONETALK_MAX_QUEUE,
-      },
+      ...onetalk,
+      policy: { ...onetalk.policy, maxConcurrent: e.ONETALK_MAX_CONCURRENT, maxQueue: e.ONETALK_MAX_QUEUE },
     },
     profile: {
       customerUserIdPrefix: e.CUSTOMER_USER_ID_PREFIX,

@@ -4,7 +4,7 @@
  * URL the gateway would refuse is refused here too, and needs none of the gateway's other
  * variables (no IdP, no session secret: the CLI signs nobody in).
  */
-import defaults from '../../config/defaults.json' with { type: 'json' };
+import { oneTalkSettings } from './onetalk.js';
 import type { UpstreamPolicy } from '../onetalk/policy.js';
 import { ConfigError } from './load.js';
 import { envSchema } from './schema.js';
@@ -57,20 +57,8 @@ export function loadSyncConfig(env: NodeJS.ProcessEnv = process.env, options: Lo
     throw new ConfigError([...new Set(problems)]);
   }
   const e = parsed.data;
+  const { paths, policy, ...rest } = oneTalkSettings(e);
   return Object.freeze({
-    onetalk: Object.freeze({
-      apiKey: e.ONETALK_API_KEY,
-      baseUrl: e.ONETALK_BASE_URL.href.replace(/\/$/, ''),
-      timeoutMs: e.ONETALK_TIMEOUT_MS,
-      paths: Object.freeze({ requestAuthTicket: e.ONETALK_TICKET_PATH, syncContact: e.ONETALK_SYNC_PATH }),
-      policy: Object.freeze({
-        maxRetries: e.ONETALK_MAX_RETRIES,
-        retryBaseDelayMs: defaults.onetalkRetryBaseDelayMs,
-        retryMaxDelayMs: e.ONETALK_RETRY_MAX_DELAY_MS,
-        breakerThreshold: e.ONETALK_BREAKER_THRESHOLD,
-        breakerCooldownMs: e.ONETALK_BREAKER_COOLDOWN_MS,
-        breakerWindowMs: defaults.onetalkBreakerWindowMs,
-      }),
-    }),
+    onetalk: Object.freeze({ apiKey: e.ONETALK_API_KEY, ...rest, paths: Object.freeze(paths), policy: Object.freeze(policy) }),
   });
 }

@@ -41,9 +41,20 @@ export function createLivechatRouter(deps: LivechatRouterDeps): Router {
       }
       const mapped = mapClaims(user.claims, config.profile);
       if (!mapped.ok) throw new HttpProblem(403, 'profile_refused', 'This account cannot use live chat', mapped.message);
-      const { ticket, expiresAt } = await onetalk.requestAuthTicket(mapped.user);
-      res.setHeader('Cache-Control', 'no-store');
-      res.json({ ticket, expiresAt });
+      // A browser that went away needs no ticket: cancel the upstream call and free its slot
+      // under the concurrency cap at once, instead of holding it until the deadline.
+      const gone = new AbortController();
+      const onClose = () => {
+        if (!res.writableEnded) gone.abort();
+      };
+      res.on('close', onClose);
+      try {
+        const { ticket, expiresAt } = await onetalk.requestAuthTicket(mapped.user, { signal: gone.signal });
+        res.setHeader('Cache-Control', 'no-store');
+        res.json({ ticket, expiresAt });
+      } finally {
+        res.off('close', onClose);
+      }
     },
   );
 

@@ -82,6 +82,37 @@ describe('POST /api/livechat/ticket when OneTalk fails', function () {
     });
   });
 
+  describe('when the browser goes away mid-call', () => {
+    let system: System;
+    before(async () => {
+      system = await startSystem({ env: { ONETALK_TIMEOUT_MS: '10000', METRICS_TOKEN: 'm'.repeat(32) } });
+    });
+    after(async () => {
+      await system.close();
+    });
+
+    it('cancels the upstream call instead of holding it until the deadline', async () => {
+      const browser = await system.signIn('alice');
+      system.emulator.settings.latencyMs = 5000;
+      const leave = new AbortController();
+      const pending = browser
+        .request(`${system.url}/api/livechat/ticket`, { method: 'POST', headers: { 'x-csrf': '1' }, signal: leave.signal })
+        .catch((err: unknown) => err);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      leave.abort();
+      expect(await pending).to.be.instanceOf(Error);
+      const aborted = async () => {
+        const res = await fetch(`${system.url}/metrics`, { headers: { authorization: `Bearer ${'m'.repeat(32)}` } });
+        return /onetalk_upstream_requests_total\{[^}]*outcome="[^"]*abort[^"]*"[^}]*\} 1/i.test(await res.text());
+      };
+      const deadline = Date.now() + 3000;
+      while (!(await aborted())) {
+        if (Date.now() > deadline) expect.fail('the upstream call was not cancelled within 3 s (its deadline is 10 s)');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    });
+  });
+
   describe('with a key OneTalk refuses', () => {
     let system: System;
     before(async () => {

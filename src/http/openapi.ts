@@ -1,7 +1,7 @@
 /**
  * The gateway's HTTP contract (shared/DESIGN.md) as an OpenAPI 3.1 document, served at
  * `GET /openapi.json`. Written by hand beside the code it describes; the integration test
- * `test/integration/openapi.test.ts` checks real answers of the running gateway against it and
+ * `test/integration/openapi-*.test.ts` checks real answers of the running gateway against it and
  * every `HttpProblem` code in `src/` against its `code` enums, so the two cannot drift silently.
  */
 import { Router } from 'express';

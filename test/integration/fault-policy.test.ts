@@ -9,7 +9,6 @@ import {
   backoffMs,
   createOneTalkClient,
   isHealthFailure,
-  isOneTalkError,
   retryDelayMs,
   type OneTalkCallEvent,
   type OneTalkClient,
@@ -17,6 +16,7 @@ import {
   type TicketUser,
   type UpstreamPolicy,
 } from '../../src/onetalk/index.js';
+import { failure } from '../helpers/onetalk.js';
 
 const USER: TicketUser = { customerUserID: 'u-1', fullName: 'Policy Tester' };
 const TICKET_OK = JSON.stringify({ status: 200, error: { code: '', message: '', field: '' }, data: { success: true, message: 'ok', userID: 'x', ticket: 't' } });
@@ -120,11 +120,6 @@ describe('onetalk/client under the upstream policy (loopback upstream)', () => {
     const c = createOneTalkClient({ baseUrl: url, apiKey: 'k-123', timeoutMs: 1000, random: () => 0.5, ...extra });
     clients.push(c);
     return c;
-  };
-  const failure = async (p: Promise<unknown>): Promise<OneTalkError> => {
-    const e = await p.then(() => undefined, (x: unknown) => x);
-    if (!isOneTalkError(e)) throw new Error(`expected a OneTalkError, got ${String(e)}`);
-    return e;
   };
 
   before(async () => {

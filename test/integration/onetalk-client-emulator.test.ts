@@ -1,28 +1,13 @@
 import { expect } from 'chai';
 import { startEmulator } from '../../src/emulator/index.js';
 import type { RunningEmulator } from '../../src/emulator/index.js';
-import { createOneTalkClient, isOneTalkError } from '../../src/onetalk/index.js';
-import type { OneTalkClient, OneTalkClientOptions, OneTalkError, TicketUser } from '../../src/onetalk/index.js';
+import { createOneTalkClient } from '../../src/onetalk/index.js';
+import type { OneTalkClient, OneTalkClientOptions, TicketUser } from '../../src/onetalk/index.js';
+import { EXAMPLE_USER, failure } from '../helpers/onetalk.js';
 
 const KEY = 'emulator-test-key';
-const USER: TicketUser = {
-  customerUserID: 'company:123',
-  fullName: 'John Doe',
-  alias: '',
-  email: 'john@example.com',
-  phone: '6281234567890',
-  photoURL: 'http://www.example.com/photo/john_doe.jpg',
-};
+const USER = EXAMPLE_USER;
 
-async function failure(p: Promise<unknown>): Promise<OneTalkError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isOneTalkError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('onetalk/client against the OneTalk emulator', () => {
   let emulator: RunningEmulator;

@@ -5,20 +5,15 @@ import { inspect } from 'node:util';
 import { expect } from 'chai';
 import pino from 'pino';
 import pkg from '../../package.json' with { type: 'json' };
-import { createOneTalkClient, isOneTalkError } from '../../src/onetalk/index.js';
-import type { OneTalkClient, OneTalkClientOptions, OneTalkError, TicketUser } from '../../src/onetalk/index.js';
+import { createOneTalkClient } from '../../src/onetalk/index.js';
+import type { OneTalkClient, OneTalkClientOptions, OneTalkError } from '../../src/onetalk/index.js';
+import { EXAMPLE_USER, failure } from '../helpers/onetalk.js';
+import { freePort } from '../helpers/net.js';
 
 const KEY = 'sk-NEVER-LEAK-1234567890';
 const NOW = Date.parse('2030-01-01T00:00:00.000Z');
 const TICKET = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.secret-ticket';
-const USER: TicketUser = {
-  customerUserID: 'company:123',
-  fullName: 'John Doe',
-  alias: '',
-  email: 'john@example.com',
-  phone: '6281234567890',
-  photoURL: 'http://www.example.com/photo/john_doe.jpg',
-};
+const USER = EXAMPLE_USER;
 const ok = (data: object) => JSON.stringify({ status: 200, error: { code: '', message: '', field: '' }, data });
 const TICKET_OK = ok({ success: true, message: 'Contact updated successfully', userID: 'u-1', ticket: TICKET });
 const SYNC_OK = ok({ success: true, message: 'Contact updated successfully', userID: 'u-1' });
@@ -102,22 +97,8 @@ function client(baseUrl: string, extra: Partial<OneTalkClientOptions> = {}): One
   clients.push(c);
   return c;
 }
-async function failure(p: Promise<unknown>): Promise<OneTalkError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isOneTalkError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
-}
-/** A port nothing listens on: listen, note the port, close. */
-async function deadPort(): Promise<string> {
-  const u = await new Upstream(answer(200, '')).listen();
-  const { url } = u;
-  await u.close();
-  return url;
-}
+/** A base URL nothing listens on. */
+const deadPort = async (): Promise<string> => `http://127.0.0.1:${await freePort()}`;
 const tcpHandles = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
 
 describe('onetalk/client against loopback upstreams', () => {

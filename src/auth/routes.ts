@@ -129,7 +129,7 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
       res.json({ authenticated: false });
       return;
     }
-    res.json({ authenticated: true, user: displayUser(user.claims) });
+    res.json({ authenticated: true, user: displayUser(user.claims, config.profile.mapping) });
   });
 
   return router;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { addRanges, LineSet } from '../../src/sync/lines.js';
-import { cliEnv, csv, ofKind, readReport, runCli, startCli, SYNC_KEY, syncBodies, tempDir, waitFor, writeText } from './sync-fixtures.js';
+import { cliEnv, csv, ofKind, readReport, runCli, startCli, SYNC_KEY, syncBodies, tempDir, waitFor, writeText } from '../helpers/sync-fixtures.js';
 
 describe('npm run sync-contacts (the CLI as a child process)', function () {
   this.timeout(60_000);

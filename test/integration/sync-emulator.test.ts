@@ -3,7 +3,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { createOneTalkClient, type OneTalkClient } from '../../src/onetalk/index.js';
 import { EXIT, syncFile, UsageError, type SyncFileOptions } from '../../src/sync/index.js';
 import { addRanges, LineSet } from '../../src/sync/lines.js';
-import { csv, ofKind, readReport, SYNC_KEY, syncBodies, tempDir, writeText } from './sync-fixtures.js';
+import { csv, ofKind, readReport, SYNC_KEY, syncBodies, tempDir, writeText } from '../helpers/sync-fixtures.js';
 
 const HEADER = ['customerUserID', 'fullName', 'alias', 'email', 'phone', 'photoURL'];
 
@@ -237,7 +237,10 @@ describe('bulk contact sync against the emulator (in-process)', function () {
       expect(resumed.exitCode).to.equal(EXIT.OK);
       const again = syncBodies(emulator).slice(before).map((b) => Number(b.customerUserID?.slice(2)) + 2); // row i is on line i + 2
       expect(again.filter((line) => listedOk.has(line))).to.deep.equal([]);
-      expect(again).to.have.length(120 - listedOk.size);
+      // A request the hard abort cut off client-side may still land at the emulator after `before`
+      // was read, so count what the resumed run itself reports, not the bodies that arrived since.
+      expect(resumed.stats.ok).to.equal(120 - listedOk.size);
+      expect(new Set(again).size).to.equal(120 - listedOk.size);
     });
 
     it('resumed into a new report, carries the earlier successes over so that report can be resumed from too', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DEFAULT_PATHS } from '../../src/onetalk/index.js';
 import { startSystem, TEST_API_KEY, type System } from '../helpers/gateway.js';
-import { waitFor } from './sync-fixtures.js';
+import { waitFor } from '../helpers/sync-fixtures.js';
 
 const syncCalls = (system: System) => system.emulator.requests.filter((r) => r.path === DEFAULT_PATHS.syncContact);
 const logRecords = (system: System) => system.logs.map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -52,9 +52,10 @@ describe('TicketIssuer', () => {
   it('redeems a ticket once; a second redemption is already_redeemed', async () => {
     const issuer = new TicketIssuer(key, now);
     const { ticket } = await issuer.issue('user-1', 'c1');
-    const [first, second] = await Promise.all([issuer.redeem(ticket), issuer.redeem(ticket)]);
-    expect(first).to.have.property('valid', true);
-    expect(second).to.deep.equal({ valid: false, reason: 'already_redeemed' });
+    // Two redemptions race; WebCrypto may finish either first, so exactly one of them wins.
+    const results = await Promise.all([issuer.redeem(ticket), issuer.redeem(ticket)]);
+    expect(results.filter((r) => r.valid)).to.have.length(1);
+    expect(results.filter((r) => !r.valid)).to.deep.equal([{ valid: false, reason: 'already_redeemed' }]);
     issuer.clearRedemptions();
     expect(await issuer.redeem(ticket)).to.have.property('valid', true);
   });

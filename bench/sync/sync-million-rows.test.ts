@@ -1,6 +1,6 @@
 /**
  * Memory stays flat on a million rows: a measurement, opt-in because a real run takes a while
- * (`SYNC_MILLION_ROWS=1 npx mocha test/integration/sync-million-rows.test.ts`). It samples the
+ * (`SYNC_MILLION_ROWS=1 npx mocha bench/sync/sync-million-rows.test.ts`). It samples the
  * CLI's resident memory from /proc as the run goes and fails if the end of the run needed
  * clearly more memory than its beginning: growth with the row count would show up there.
  */
@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { expect } from 'chai';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { boundEmulatorMemory, cliEnv, startCli, SYNC_KEY, tempDir } from './sync-fixtures.js';
+import { boundEmulatorMemory, cliEnv, startCli, SYNC_KEY, tempDir } from '../../test/helpers/sync-fixtures.js';
 
 const ROWS = 1_000_000;
 const enabled = process.env.SYNC_MILLION_ROWS === '1' && process.platform === 'linux';

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { expect } from 'chai';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { addRanges, LineSet } from '../../src/sync/lines.js';
-import { boundEmulatorMemory, cliEnv, ofKind, readReport, runCli, SYNC_KEY, tempDir } from './sync-fixtures.js';
+import { boundEmulatorMemory, cliEnv, ofKind, readReport, runCli, SYNC_KEY, tempDir } from '../../test/helpers/sync-fixtures.js';
 
 const ROWS = 100_000;
 /** Every 10,000th row has a phone without a country code: the report must list exactly these. */

@@ -42,7 +42,7 @@ export interface LoadFigures {
   requests: number;
 }
 
-/** Heap cost of signed-in sessions in the BoundedMemoryStore at one fill level. */
+/** Heap cost of signed-in sessions in the MemorySessionStore at one fill level. */
 export interface MemoryFigures {
   sessions: number;
   heapBytes: number;

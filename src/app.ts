@@ -1,5 +1,4 @@
-import express, { Router, type Express } from 'express';
-import type { Store } from 'express-session';
+import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createBackchannelLogoutRouter } from './auth/backchannel-router.js';
@@ -7,7 +6,7 @@ import { MemoryReplayGuard } from './auth/backchannel-replay.js';
 import { createLoginSync } from './auth/login-sync.js';
 import { createAuthRouter } from './auth/routes.js';
 import { OidcClient } from './auth/oidc.js';
-import { MemoryTransactionStore, type TransactionStore } from './auth/transactions.js';
+import { MemoryTransactionStore } from './auth/transactions.js';
 import type { Config } from './config/index.js';
 import { corsForAllowedOrigins, createHttpLogger, createLogger, errorHandler, notFound, type OriginPolicy } from './http/index.js';
 import { createHealthRouter } from './http/health.js';
@@ -17,15 +16,14 @@ import { createRateLimiters, type RedisCommandSender } from './http/rate-limit.j
 import { createLivechatRouter } from './livechat/routes.js';
 import { createWidgetRouter } from './livechat/widget.js';
 import { createOneTalkClient, type OneTalkClient } from './onetalk/index.js';
-import { BoundedMemoryStore, createSessionMiddleware } from './session/index.js';
-import { createRedisResources } from './session/redis.js';
-import { revokerFor } from './session/revoke.js';
+import { createRedisResources } from './redis/resources.js';
+import { createSessions, MemorySessionStore, type SessionStore, type TransactionStore } from './session/index.js';
 
 /** Everything createApp may be handed instead of building it itself (tests inject fakes of time). */
 export interface AppDeps {
   logger?: Logger;
   onetalk?: OneTalkClient;
-  sessionStore?: Store;
+  sessionStore?: SessionStore;
   transactions?: TransactionStore;
   oidc?: OidcClient;
   now?: () => number;
@@ -42,7 +40,7 @@ export interface Gateway {
   readonly app: Express;
   readonly oidc: OidcClient;
   readonly logger: Logger;
-  readonly sessionStore: Store;
+  readonly sessionStore: SessionStore;
   /** Prometheus registry; with METRICS_PORT, `src/server.ts` serves it via `createMetricsServer`. */
   readonly metrics: GatewayMetrics;
   /** True once {@link Gateway.startDraining} ran: `/readyz` answers 503 so no new traffic comes. */
@@ -88,7 +86,7 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   // REDIS_URL set: sessions, login transactions and logout replay records in Redis, never silently in memory.
   const redis = config.redis.url ? createRedisResources(config, logger.child({ component: 'redis' })) : undefined;
   const redisClient = deps.redisClient ?? redis?.client;
-  const sessionStore = deps.sessionStore ?? redis?.sessionStore ?? new BoundedMemoryStore({ maxSessions: config.session.maxCount, now });
+  const sessionStore = deps.sessionStore ?? redis?.sessionStore ?? new MemorySessionStore({ maxSessions: config.session.maxCount, now });
   const transactions = deps.transactions ?? redis?.transactions ?? new MemoryTransactionStore({ ttlMs: config.session.loginTransactionTtlMs, now });
   metrics.watch({ onetalk, sessionStore });
   const originPolicy: OriginPolicy = { trustedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]) };
@@ -107,10 +105,10 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   app.use(createWidgetRouter());
   app.use(createOpenApiRouter(config.publicOrigin));
 
-  const sessions = createSessionMiddleware({
+  const sessions = createSessions({
+    store: sessionStore,
     secrets: config.session.secrets,
     secureCookies: config.secureCookies,
-    store: sessionStore,
     idleTimeoutMs: config.session.idleTimeoutMs,
     absoluteTimeoutMs: config.session.absoluteTimeoutMs,
     now,
@@ -119,6 +117,7 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   const limits = createRateLimiters({
     ...config.rateLimit,
     logger,
+    sessionIdOf: sessions.idOf,
     ...(config.redis.url && redisClient ? { redis: { client: redisClient, keyPrefix: config.redis.keyPrefix } } : {}),
   });
   // Server to server: before the /auth session, CORS and CSRF layers, with its own body parser.
@@ -126,16 +125,17 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
     createBackchannelLogoutRouter({
       oidc,
       clientId: config.oidc.clientId,
-      revoker: revokerFor(sessionStore),
+      sessions: sessionStore,
       replay: redis?.logoutReplay ?? new MemoryReplayGuard({ now }),
+      rememberMs: Math.max(config.session.loginTransactionTtlMs, 60 * 60_000),
       now,
     }),
   );
-  // Logins are limited per IP before any session work; tickets per session, so after it.
+  // Logins are limited per IP before any work; tickets per session, after the CSRF guard.
   app.get('/auth/login', limits.logins);
   const loginSync = config.syncContactOnLogin ? createLoginSync({ onetalk, profile: config.profile }) : undefined;
-  app.use('/auth', cors, sessions, createAuthRouter({ config, oidc, transactions, originPolicy, now, metrics: metrics.auth, loginSync }));
-  app.use('/api/livechat', cors, sessions, Router().post('/ticket', limits.tickets), createLivechatRouter({ config, onetalk, originPolicy }));
+  app.use('/auth', cors, createAuthRouter({ config, oidc, transactions, sessions, originPolicy, now, metrics: metrics.auth, loginSync }));
+  app.use('/api/livechat', cors, createLivechatRouter({ config, onetalk, sessions, originPolicy, limiter: limits.tickets }));
   if (deps.demoRouter) app.use(deps.demoRouter);
   app.use(notFound);
   app.use(errorHandler);
@@ -157,7 +157,7 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
       oidc.stop();
       onetalk.close();
       await transactions.close();
-      (sessionStore as { close?: () => void }).close?.();
+      await sessionStore.close();
       await redis?.close();
     },
   };

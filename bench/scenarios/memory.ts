@@ -1,31 +1,18 @@
 /**
- * Scenario 5, memory: heap bytes per signed-in session in the BoundedMemoryStore, filled the
- * way express-session fills it (a `Session` with a real `Cookie`, handed to `store.set`) with
- * what the gateway keeps after a sign-in: `pickSessionClaims` of a full userinfo answer, the
- * IdP `sid`, and the lifetime stamps. Needs `--expose-gc`, and a process of its own so that
- * nothing else allocates while it measures.
+ * Scenario 5, memory: heap bytes per signed-in session in the MemorySessionStore, filled the way
+ * a sign-in fills it (`store.create` with a fresh session id) with what the gateway keeps after a
+ * sign-in: `pickSessionClaims` of a full userinfo answer, the IdP `sid`, and the lifetime
+ * stamps. Needs `--expose-gc`, and a process of its own so that nothing else allocates while it
+ * measures.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setImmediate as tick } from 'node:timers/promises';
-import type { Request } from 'express';
-import session from 'express-session';
-import type { SessionData } from 'express-session';
 import { defaultClaimMapping } from '../../src/profile/index.js';
 import { pickSessionClaims } from '../../src/profile/session.js';
-import { BoundedMemoryStore } from '../../src/session/index.js';
+import { MemorySessionStore, newSessionId, type SessionRecord } from '../../src/session/index.js';
 import type { MemoryFigures } from '../types.js';
 
 const IDLE_TIMEOUT_MS = 30 * 60 * 1000;
-
-/**
- * express-session's own classes, as its runtime exports them. @types/express-session declares
- * both constructors private/argument-less because apps never call them; we do, to build the
- * exact objects express-session passes to a store.
- */
-const { Session, Cookie } = session as unknown as {
-  Session: new (req: Pick<Request, 'sessionID'>, data: Partial<SessionData>) => SessionData;
-  Cookie: new (options: session.CookieOptions) => SessionData['cookie'];
-};
 const FIRST = ['Alice', 'Bagus', 'Chandra', 'Dewi', 'Eko', 'Fitri', 'Gita', 'Hendra'];
 const LAST = ['Liddell', 'Santoso', 'Wijaya', 'Kusuma', 'Pratama', 'Halim', 'Nugroho', 'Saputra'];
 
@@ -51,15 +38,13 @@ function userinfo(i: number): Record<string, unknown> {
   };
 }
 
-/** One session exactly as express-session hands it to `store.set` after a sign-in. */
-function signedInSession(sid: string, i: number, now: number): SessionData {
-  const sess = new Session({ sessionID: sid }, {
+/** One session record exactly as a sign-in hands it to `store.create`. */
+function signedInRecord(i: number, now: number): SessionRecord {
+  return {
     user: { claims: pickSessionClaims(userinfo(i), defaultClaimMapping), sid: randomBytes(16).toString('base64url') },
     createdAt: now,
     lastSeenAt: now,
-  });
-  sess.cookie = new Cookie({ httpOnly: true, sameSite: 'lax', path: '/', secure: true, maxAge: IDLE_TIMEOUT_MS });
-  return sess;
+  };
 }
 
 async function settledHeap(gc: () => void): Promise<number> {
@@ -73,19 +58,18 @@ async function settledHeap(gc: () => void): Promise<number> {
 /** Fills a fresh store with `count` sessions and reports the heap it holds. */
 async function measureOne(gc: () => void, count: number): Promise<MemoryFigures> {
   const before = await settledHeap(gc);
-  const store = new BoundedMemoryStore({ maxSessions: count, pruneIntervalMs: 0 });
+  const store = new MemorySessionStore({ maxSessions: count, pruneIntervalMs: 0 });
   const now = Date.now();
   let jsonChars = 0;
   for (let i = 0; i < count; i += 1) {
-    // express-session's ids: uid-safe(24), 32 base64url characters.
-    const sid = randomBytes(24).toString('base64url');
-    const sess = signedInSession(sid, i, now);
-    jsonChars += JSON.stringify(sess).length;
-    await new Promise<void>((resolve, reject) => store.set(sid, sess, (err) => (err ? reject(err as Error) : resolve())));
+    const record = signedInRecord(i, now);
+    jsonChars += JSON.stringify(record).length;
+    const refused = await store.create(newSessionId(record.user.claims.sub ?? String(i)), record, { ttlMs: IDLE_TIMEOUT_MS, issuedAt: 1 });
+    if (refused) throw new Error(`session ${i} refused: ${refused}`);
   }
   const after = await settledHeap(gc);
   if (store.size !== count) throw new Error(`store holds ${store.size} sessions, expected ${count}`);
-  store.close();
+  await store.close();
   return { sessions: count, heapBytes: after - before, bytesPerSession: Math.round((after - before) / count), jsonChars: Math.round(jsonChars / count) };
 }
 

@@ -1,16 +1,6 @@
-import type { RedisClientType } from 'redis';
-import { guarded } from '../session/redis-errors.js';
+import type { ReplayGuard } from '../session/index.js';
 
-/**
- * Remembers the `jti` of every logout token accepted, until the token could no longer be
- * accepted anyway, so the same token is processed once (OIDC Back-Channel Logout 1.0 §2.6).
- */
-export interface ReplayGuard {
-  /** Records `jti` for `ttlMs`; false when it was already recorded (a replay). */
-  firstUse(jti: string, ttlMs: number): Promise<boolean>;
-  /** Forgets `jti`, so the IdP's retry of a token whose logout failed is not taken for a replay. */
-  release(jti: string): Promise<void>;
-}
+export type { ReplayGuard };
 
 /** Options of {@link MemoryReplayGuard}. */
 export interface MemoryReplayGuardOptions {
@@ -52,38 +42,3 @@ export class MemoryReplayGuard implements ReplayGuard {
   }
 }
 
-/** Options of {@link RedisReplayGuard}. */
-export interface RedisReplayGuardOptions {
-  client: RedisClientType;
-  /** `REDIS_KEY_PREFIX`; records are `<prefix>logout-jti:<jti>`. */
-  keyPrefix: string;
-  deadlineMs: number;
-}
-
-/** Shared by every instance: `SET NX PX` makes the check and the record one atomic step. */
-export class RedisReplayGuard implements ReplayGuard {
-  readonly #client: RedisClientType;
-  readonly #keyPrefix: string;
-  readonly #deadlineMs: number;
-
-  constructor(options: RedisReplayGuardOptions) {
-    this.#client = options.client;
-    this.#keyPrefix = options.keyPrefix;
-    this.#deadlineMs = options.deadlineMs;
-  }
-
-  async firstUse(jti: string, ttlMs: number): Promise<boolean> {
-    const reply = await guarded(
-      this.#client.set(`${this.#keyPrefix}logout-jti:${jti}`, '1', {
-        condition: 'NX',
-        expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) },
-      }),
-      this.#deadlineMs,
-    );
-    return reply === 'OK';
-  }
-
-  async release(jti: string): Promise<void> {
-    await guarded(this.#client.del(`${this.#keyPrefix}logout-jti:${jti}`), this.#deadlineMs);
-  }
-}

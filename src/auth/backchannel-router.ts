@@ -1,9 +1,8 @@
 import express, { Router } from 'express';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import { HttpProblem } from '../http/problem.js';
-import type { SessionRevoker } from '../session/revoke.js';
+import type { ReplayGuard, SessionStore } from '../session/index.js';
 import { LogoutTokenError, verifyLogoutToken } from './backchannel.js';
-import type { ReplayGuard } from './backchannel-replay.js';
 import type { OidcClient } from './oidc.js';
 
 /** What the back-channel logout route needs. */
@@ -11,9 +10,14 @@ export interface BackchannelRouterDeps {
   /** Issuer and `jwks_uri` come from its discovery. */
   oidc: Pick<OidcClient, 'serverMetadata'>;
   clientId: string;
-  /** Undefined when the session store can neither index nor scan its sessions. */
-  revoker: SessionRevoker | undefined;
+  /** Ends the sessions a logout token names (and refuses sign-ins still in flight for them). */
+  sessions: Pick<SessionStore, 'revoke'>;
   replay: ReplayGuard;
+  /**
+   * How long a revocation is remembered, in ms: longer than any sign-in can be in flight (a
+   * login transaction's lifetime), so one that started before the logout cannot finish after it.
+   */
+  rememberMs: number;
   now?: () => number;
 }
 
@@ -53,10 +57,6 @@ export function createBackchannelLogoutRouter(deps: BackchannelRouterDeps): Rout
       if (!metadata?.jwks_uri) {
         throw new HttpProblem(503, 'idp_unavailable', 'Logout is unavailable', 'The identity provider has not been discovered yet.');
       }
-      if (!deps.revoker) {
-        res.status(501).json({ error: 'invalid_request', error_description: 'back-channel logout is not supported by this session store' });
-        return;
-      }
       const token: unknown = (req.body as Record<string, unknown> | undefined)?.logout_token;
       if (typeof token !== 'string' || token.length === 0) return refuse('missing logout_token');
 
@@ -79,7 +79,7 @@ export function createBackchannelLogoutRouter(deps: BackchannelRouterDeps): Rout
       if (!(await deps.replay.firstUse(verified.jti, verified.replayWindowMs))) return refuse('logout token already used');
       let ended: number;
       try {
-        ended = await deps.revoker.revoke(verified.target);
+        ended = await deps.sessions.revoke({ target: verified.target, issuedAt: verified.issuedAt, rememberMs: deps.rememberMs });
       } catch (err) {
         // Nothing was ended: let the IdP's retry of this very token through.
         await deps.replay.release(verified.jti).catch(() => undefined);

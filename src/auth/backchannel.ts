@@ -3,7 +3,7 @@
  * router (`backchannel-router.ts`) feeds it the token and acts on the result.
  */
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { LogoutTarget } from '../session/revoke.js';
+import type { LogoutTarget } from '../session/index.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -31,6 +31,8 @@ export class LogoutTokenError extends Error {
 export interface VerifiedLogoutToken {
   readonly target: LogoutTarget;
   readonly jti: string;
+  /** The token's `iat` (epoch s, the IdP's clock): sign-ins issued before it are over too. */
+  readonly issuedAt: number;
   /**
    * How long, in ms from now, this token could still pass validation: remembering its `jti`
    * that long is enough to refuse every replay.
@@ -121,7 +123,7 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
   const iat = payload.iat as number;
   const lastSec = Math.min(payload.exp ?? Infinity, iat + maxAge) + tolerance;
   const replayWindowMs = Math.max(1000, lastSec * 1000 - nowMs);
-  if (sid !== undefined) return { target: sub !== undefined ? { sid, sub } : { sid }, jti, replayWindowMs };
-  if (sub !== undefined) return { target: { sub }, jti, replayWindowMs };
+  if (sid !== undefined) return { target: sub !== undefined ? { sid, sub } : { sid }, jti, issuedAt: iat, replayWindowMs };
+  if (sub !== undefined) return { target: { sub }, jti, issuedAt: iat, replayWindowMs };
   throw new LogoutTokenError('neither sid nor sub present');
 }

@@ -22,6 +22,8 @@ export interface DiscoveryRetry {
 export interface LoginResult {
   claims: Record<string, unknown>;
   sid: string | undefined;
+  /** The ID token's `iat` (epoch s, the IdP's clock). */
+  issuedAt: number;
 }
 
 /** Raised for every failure of the code exchange; `reason` is safe to log, never shown raw. */
@@ -187,7 +189,7 @@ export class OidcClient {
     }
     // userinfo is fresher than the ID token, but `sub` is pinned by fetchUserInfo's subject check.
     const claims = { ...idClaims, ...userinfo, sub: idClaims.sub };
-    return { claims, sid: typeof idClaims.sid === 'string' ? idClaims.sid : undefined };
+    return { claims, sid: typeof idClaims.sid === 'string' ? idClaims.sid : undefined, issuedAt: idClaims.iat };
   }
 
   /**

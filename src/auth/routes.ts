@@ -1,19 +1,19 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import * as client from 'openid-client';
 import type { Config } from '../config/index.js';
 import { HttpProblem, requireCsrfHeaderOrOrigin, type OriginPolicy } from '../http/index.js';
 import { displayUser, mapClaims, pickSessionClaims } from '../profile/index.js';
-import { clearSessionCookie, destroySession, startAuthenticatedSession } from '../session/index.js';
+import type { Sessions, TransactionStore } from '../session/index.js';
 import { bindingMatches, ensureBinding } from './binding.js';
 import type { LoginSync } from './login-sync.js';
 import { LoginError, type OidcClient } from './oidc.js';
 import { safeReturnTo } from './return-to.js';
-import type { TransactionStore } from './transactions.js';
 
 export interface AuthRouterDeps {
   config: Config;
   oidc: OidcClient;
   transactions: TransactionStore;
+  sessions: Sessions;
   originPolicy: OriginPolicy;
   now: () => number;
   /** Counts finished sign-ins (`auth_logins_total`); see src/http/metrics.ts. */
@@ -39,17 +39,20 @@ const safeErrorCode = (value: string | null) => (value && /^[a-z_]{1,64}$/.test(
 
 /** Routes of the sign-in flow. Handlers stay thin: OIDC work lives in OidcClient. */
 export function createAuthRouter(deps: AuthRouterDeps): Router {
-  const { config, oidc, transactions, now } = deps;
+  const { config, oidc, transactions, sessions, now } = deps;
   const router = Router();
 
+  // With an https PUBLIC_URL the session cookie is Secure, and a browser drops a Secure cookie
+  // sent over a connection that is not TLS: sign-in would "succeed" and loop back signed out.
+  // Say so instead of failing silently (behind a TLS proxy, TRUST_PROXY fixes it).
+  const requireTls = (req: Request): void => {
+    if (!config.secureCookies || req.secure) return;
+    req.log?.error('PUBLIC_URL is https but this request did not arrive over TLS; behind a TLS-terminating proxy set TRUST_PROXY');
+    throw new HttpProblem(500, 'gateway_misconfigured', 'Sign-in is misconfigured', 'The gateway cannot set its secure session cookie on this connection. Its operators will find the reason in the logs.');
+  };
+
   router.get('/login', async (req, res) => {
-    // With an https PUBLIC_URL the session cookie is Secure, and express-session will not set it
-    // on a connection it does not see as TLS: sign-in would "succeed" and loop back signed out.
-    // Say so instead of failing silently (behind a TLS proxy, TRUST_PROXY fixes it).
-    if (config.secureCookies && !req.secure) {
-      req.log?.error('PUBLIC_URL is https but this request did not arrive over TLS; behind a TLS-terminating proxy set TRUST_PROXY');
-      throw new HttpProblem(500, 'gateway_misconfigured', 'Sign-in is misconfigured', 'The gateway cannot set its secure session cookie on this connection. Its operators will find the reason in the logs.');
-    }
+    requireTls(req);
     if (!oidc.ready) throw idpNotReady();
     const state = client.randomState();
     const nonce = client.randomNonce();
@@ -97,20 +100,25 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
       req.log?.warn({ reason: mapped.code }, 'profile refused');
       throw new HttpProblem(400, 'profile_refused', 'This account cannot use live chat', mapped.message);
     }
-    await startAuthenticatedSession(req, {
-      user: {
-        claims: pickSessionClaims(result.claims, config.profile.mapping),
-        ...(result.sid ? { sid: result.sid } : {}),
-      },
-    });
+    requireTls(req);
+    const refused = await sessions.signIn(
+      req,
+      res,
+      { claims: pickSessionClaims(result.claims, config.profile.mapping), ...(result.sid ? { sid: result.sid } : {}) },
+      { issuedAt: result.issuedAt },
+    );
+    if (refused) {
+      // A back-channel logout for this user or IdP session arrived while this sign-in was in flight.
+      req.log?.warn('sign-in ended by a logout at the IdP while it was in progress');
+      throw staleLogin();
+    }
     req.log?.info('sign-in succeeded');
     deps.loginSync?.(result.claims, req.log); // returns at once: the redirect never waits for OneTalk
     res.redirect(303, tx.returnTo);
   });
 
   router.post('/logout', requireCsrfHeaderOrOrigin(deps.originPolicy), async (req, res) => {
-    await destroySession(req);
-    clearSessionCookie(res, config.secureCookies);
+    await sessions.signOut(req, res);
     const redirectTo = oidc.endSessionUrl(`${config.publicOrigin}/`)?.href ?? '/';
     res.setHeader('Cache-Control', 'no-store');
     // A script (the widget's signOut, with X-CSRF) asks for JSON and navigates itself: fetch cannot
@@ -122,9 +130,9 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     res.redirect(303, redirectTo);
   });
 
-  router.get('/session', (req, res) => {
+  router.get('/session', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    const user = req.session?.user;
+    const user = (await sessions.read(req, res))?.record.user;
     if (!user) {
       res.json({ authenticated: false });
       return;

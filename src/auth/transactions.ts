@@ -1,23 +1,6 @@
-/**
- * Login transactions, keyed by OAuth `state`. They live outside the session on purpose:
- * express-session saves whole sessions (last writer wins), so two tabs signing in at once would
- * overwrite each other's PKCE verifier. Each transaction is single-use and expires.
- */
-export interface LoginTransaction {
-  readonly codeVerifier: string;
-  readonly nonce: string;
-  readonly returnTo: string;
-  /** Hash of the browser-binding cookie: a callback from another browser is refused. */
-  readonly binding: string;
-  readonly createdAt: number;
-}
+import type { LoginTransaction, TransactionStore } from '../session/index.js';
 
-export interface TransactionStore {
-  put(state: string, tx: LoginTransaction): Promise<void>;
-  /** Returns and deletes the transaction (single use); undefined when unknown or expired. */
-  take(state: string): Promise<LoginTransaction | undefined>;
-  close(): Promise<void>;
-}
+export type { LoginTransaction, TransactionStore };
 
 export interface MemoryTransactionStoreOptions {
   ttlMs: number;

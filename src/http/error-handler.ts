@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { StoreUnavailableError } from '../redis/errors.js';
 import { HttpProblem, sendNegotiatedProblem } from './problem.js';
 import { upstreamProblem } from './upstream.js';
 
@@ -29,10 +30,21 @@ function bodyParserProblem(err: unknown): HttpProblem | undefined {
   }
 }
 
+/** Redis could not be used in time: the client may retry shortly; nobody is signed out by it. */
+function storeProblem(err: unknown): HttpProblem | undefined {
+  if (!(err instanceof StoreUnavailableError)) return undefined;
+  const retry = { 'Retry-After': '2' };
+  if (err.code === 'rate_limit_unavailable') {
+    return new HttpProblem(503, 'rate_limit_unavailable', 'Temporarily unavailable', 'The gateway cannot reach its shared store; try again shortly.', {}, retry, { cause: err });
+  }
+  return new HttpProblem(503, 'session_store_unavailable', 'Sessions are temporarily unavailable', 'The gateway cannot reach its session store; try again shortly.', {}, retry, { cause: err });
+}
+
 /** Turns anything thrown into a problem; unknown errors become a bare 500 with no detail. */
 export function toProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
   return (
+    storeProblem(err) ??
     upstreamProblem(err) ??
     bodyParserProblem(err) ??
     new HttpProblem(500, 'internal_error', 'Internal server error', 'Something went wrong; the request id helps support find it.')

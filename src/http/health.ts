@@ -1,29 +1,24 @@
 import { Router } from 'express';
-import type { Store } from 'express-session';
+import type { SessionStore } from '../session/index.js';
 import { HttpProblem } from './problem.js';
 
 export interface HealthDeps {
   oidc: { readonly ready: boolean };
-  sessionStore: Store;
+  sessionStore: Pick<SessionStore, 'ping'>;
   /** How long the store may take to answer the readiness probe. */
   storeTimeoutMs?: number;
   /** True while shutting down: readiness fails at once, so load balancers stop sending traffic. */
   draining?: () => boolean;
 }
 
-/** Asks the store for a session that does not exist: any answer without an error is "up". */
-function storeAnswers(store: Store, timeoutMs: number): Promise<boolean> {
+/** True when the store answers its probe within `timeoutMs`. */
+function storeAnswers(store: Pick<SessionStore, 'ping'>, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), timeoutMs);
-    try {
-      store.get('readyz-probe', (err) => {
-        clearTimeout(timer);
-        resolve(!err);
-      });
-    } catch {
-      clearTimeout(timer);
-      resolve(false);
-    }
+    store.ping().then(
+      () => resolve(true),
+      () => resolve(false),
+    ).finally(() => clearTimeout(timer));
   });
 }
 

@@ -31,7 +31,7 @@ const HTML_PAGE: MediaTypeObject = { schema: { type: 'string', description: 'The
 export const RETRY_AFTER: HeaderObject = { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 1 } };
 
 /**
- * `session_store_unavailable` (src/session/redis-errors.ts): with REDIS_URL set, Redis did not
+ * `session_store_unavailable` (src/redis/errors.ts): with REDIS_URL set, Redis did not
  * answer within a second. Possible on every route behind the session middleware (loading a
  * session named by a cookie), and wherever login transactions or logout records are kept.
  * Always with `Retry-After: 2`.

@@ -16,6 +16,8 @@ export interface RateLimitOptions {
   /** Sign-in starts per client IP per minute. */
   loginsPerMinute: number;
   logger: Logger;
+  /** The verified session id of a request (the signed cookie), without reading the store. */
+  sessionIdOf: (req: Request) => string | undefined;
   /** When given, counters live in Redis and are shared by every instance; else in this process. */
   redis?: {
     client: RedisCommandSender;
@@ -27,7 +29,7 @@ export interface RateLimitOptions {
 
 /** The gateway's limiters, each to be mounted on its one route. */
 export interface RateLimiters {
-  /** `POST /api/livechat/ticket`, keyed by session; mount after the session middleware. */
+  /** `POST /api/livechat/ticket`, keyed by the signed session cookie; mount after the CSRF guard. */
   readonly tickets: RequestHandler;
   /** `GET /auth/login`, keyed by client IP (`req.ip`, so `TRUST_PROXY` decides what that is). */
   readonly logins: RequestHandler;
@@ -126,12 +128,14 @@ function rateLimitLogger(logger: Logger): RateLimitLogger {
 
 /**
  * A signed-in visitor is limited by session id, so users behind one NAT keep separate budgets.
- * Requests without a session are refused 401 by the route anyway; they share their IP's budget,
- * because each of them would otherwise get a fresh, unlimited, throw-away session id.
+ * The id comes from the signed cookie, which only the gateway issues; a request without one is
+ * refused 401 before the limiter, and would share its IP's budget here.
  */
-function sessionKey(req: Request): string {
-  if (req.session?.user && req.sessionID) return `sid:${req.sessionID}`;
-  return `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+function sessionKey(sessionIdOf: (req: Request) => string | undefined): (req: Request) => string {
+  return (req) => {
+    const id = sessionIdOf(req);
+    return id !== undefined ? `sid:${id}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+  };
 }
 
 /**
@@ -157,7 +161,7 @@ export function createRateLimiters(options: RateLimitOptions): RateLimiters {
       ...store('tickets'),
       limit: options.ticketsPerMinute,
       identifier: 'tickets',
-      keyGenerator: sessionKey,
+      keyGenerator: sessionKey(options.sessionIdOf),
     }),
     logins: rateLimit({ ...common, ...store('logins'), limit: options.loginsPerMinute, identifier: 'logins' }),
   };

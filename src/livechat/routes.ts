@@ -3,11 +3,15 @@ import type { Config } from '../config/index.js';
 import { HttpProblem, requireCsrfHeader, type OriginPolicy } from '../http/index.js';
 import type { OneTalkClient } from '../onetalk/index.js';
 import { mapClaims } from '../profile/index.js';
+import type { Sessions } from '../session/index.js';
 
 export interface LivechatRouterDeps {
   config: Config;
   onetalk: OneTalkClient;
+  sessions: Sessions;
   originPolicy: OriginPolicy;
+  /** The per-session ticket limiter; it runs after the request is known to be genuine. */
+  limiter: RequestHandler;
 }
 
 /** The ticket route takes no input; a body, if any, must be small JSON (a form post is refused). */
@@ -23,22 +27,30 @@ const jsonOrEmpty: RequestHandler = (req, _res, next) => {
 /**
  * `POST /api/livechat/ticket`: session → profile → OneTalk → `{ticket, expiresAt}` and nothing
  * else. Tickets are single-use, so one is minted per request and never cached.
+ *
+ * Order, cheapest refusal first and the session last: the CSRF/Origin guard (a forged request
+ * costs no store read and no limiter count), the body (a client holding its body back holds no
+ * session it read earlier), a signed cookie at all, the per-session limiter, and only then the
+ * session itself, read right before the upstream call. A sign-out that completed before that read
+ * gets this request a 401, never a ticket.
  */
 export function createLivechatRouter(deps: LivechatRouterDeps): Router {
-  const { config, onetalk } = deps;
+  const { config, onetalk, sessions } = deps;
   const router = Router();
   const loginUrl = `${config.publicOrigin}/auth/login`;
+  const notSignedIn = () =>
+    new HttpProblem(401, 'not_signed_in', 'Sign-in required', 'Sign in first, then ask for a ticket again.', { loginUrl });
 
   router.post(
     '/ticket',
     requireCsrfHeader(deps.originPolicy),
     jsonOrEmpty,
     express.json({ limit: '1kb', strict: true }),
+    (req, _res, next) => next(sessions.idOf(req) === undefined ? notSignedIn() : undefined),
+    deps.limiter,
     async (req, res) => {
-      const user = req.session?.user;
-      if (!user) {
-        throw new HttpProblem(401, 'not_signed_in', 'Sign-in required', 'Sign in first, then ask for a ticket again.', { loginUrl });
-      }
+      const user = (await sessions.read(req, res))?.record.user;
+      if (!user) throw notSignedIn();
       const mapped = mapClaims(user.claims, config.profile);
       if (!mapped.ok) throw new HttpProblem(403, 'profile_refused', 'This account cannot use live chat', mapped.message);
       // A browser that went away needs no ticket: cancel the upstream call and free its slot

@@ -1,16 +1,12 @@
 /**
- * Server-side sessions: the cookie holds only a signed id; the profile stays on the server.
- * Importing this module also loads the `SessionData` augmentation in `types.ts`.
+ * Server-side sessions: the cookie holds only a signed id; the profile stays on the server, and
+ * no write can bring back a session that ended (see `store.ts`).
  */
-export { BoundedMemoryStore } from './memory-store.js';
-export type { BoundedMemoryStoreOptions } from './memory-store.js';
-export {
-  clearSessionCookie,
-  createSessionMiddleware,
-  destroySession,
-  saveSession,
-  sessionCookieName,
-  startAuthenticatedSession,
-} from './middleware.js';
-export type { AuthenticatedSessionData, SessionMiddlewareOptions } from './middleware.js';
-export type { SessionUser } from './types.js';
+export { MemorySessionStore, type MemorySessionStoreOptions } from './memory-store.js';
+export { createSessions, type LoadedSession, type Sessions, type SessionsOptions, type SignInOptions } from './sessions.js';
+export { sessionCookieName } from './cookie.js';
+export { newSessionId, splitSessionId, userTag, SESSION_ID } from './ids.js';
+export { sessionMatches, type ReplayGuard } from './revoke.js';
+export type { CreateOptions, CreateRefusal, Revocation, SessionStore } from './store.js';
+export type { LogoutTarget, SessionRecord, SessionUser, StoredSession } from './types.js';
+export type { LoginTransaction, TransactionStore } from './login-transaction.js';

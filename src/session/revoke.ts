@@ -1,28 +1,4 @@
-import type { SessionData, Store } from 'express-session';
-import type { SessionUser } from './types.js';
-
-/**
- * Which sessions an IdP-initiated logout ends: those of one IdP session (`sid`), or every
- * session of one user (`sub`). With both, a session must match both (the token names one IdP
- * session of one user). At least one is always present: the logout token is refused otherwise.
- */
-export type LogoutTarget = { readonly sid: string; readonly sub?: string } | { readonly sid?: string; readonly sub: string };
-
-/** Ends sessions by IdP session or by user, whichever store holds them. */
-export interface SessionRevoker {
-  /** @returns how many live sessions were ended. */
-  revoke(target: LogoutTarget): Promise<number>;
-}
-
-/** A store that can end sessions by target itself, e.g. through an index (Redis). */
-export interface RevocableStore {
-  revokeSessions(target: LogoutTarget): Promise<number>;
-}
-
-/** A store that can scan and destroy its own sessions (the bounded memory store). */
-interface ScanningStore {
-  destroyWhere(predicate: (sess: SessionData) => boolean): Promise<number>;
-}
+import type { LogoutTarget, SessionUser } from './types.js';
 
 /**
  * True when the signed-in `user` is one the target names. A session without an IdP `sid`
@@ -35,21 +11,13 @@ export function sessionMatches(user: SessionUser | undefined, target: LogoutTarg
   return target.sid !== undefined || target.sub !== undefined;
 }
 
-function isRevocable(store: Store): store is Store & RevocableStore {
-  return typeof (store as Partial<RevocableStore>).revokeSessions === 'function';
-}
-
-function isScanning(store: Store): store is Store & ScanningStore {
-  return typeof (store as Partial<ScanningStore>).destroyWhere === 'function';
-}
-
 /**
- * The revoker for a session store: the store's own index when it has one (Redis), a scan when
- * it can (memory), or undefined for a store that can do neither (then back-channel logout
- * answers that it is not supported rather than pretending sessions ended).
+ * Remembers the `jti` of every logout token accepted, until the token could no longer be
+ * accepted anyway, so the same token is processed once (OIDC Back-Channel Logout 1.0 §2.6).
  */
-export function revokerFor(store: Store): SessionRevoker | undefined {
-  if (isRevocable(store)) return { revoke: (target) => store.revokeSessions(target) };
-  if (isScanning(store)) return { revoke: (target) => store.destroyWhere((sess) => sessionMatches(sess.user, target)) };
-  return undefined;
+export interface ReplayGuard {
+  /** Records `jti` for `ttlMs`; false when it was already recorded (a replay). */
+  firstUse(jti: string, ttlMs: number): Promise<boolean>;
+  /** Forgets `jti`, so the IdP's retry of a token whose logout failed is not taken for a replay. */
+  release(jti: string): Promise<void>;
 }

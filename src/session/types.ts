@@ -15,16 +15,31 @@ export interface SessionUser {
   sid?: string;
 }
 
-declare module 'express-session' {
-  interface SessionData {
-    /** Epoch ms when the user signed in; the absolute-lifetime guard measures from here. */
-    createdAt?: number;
-    /**
-     * Epoch ms of the last request seen, at a coarse resolution (see `createSessionMiddleware`).
-     * Lets the guard enforce the idle timeout even with a store that does not expire entries.
-     */
-    lastSeenAt?: number;
-    /** Present only once the user has signed in. */
-    user?: SessionUser;
-  }
+/** One session as stored: the user and the two instants its lifetime is measured from. */
+export interface SessionRecord {
+  user: SessionUser;
+  /** Epoch ms when the user signed in; the absolute lifetime is measured from here. */
+  createdAt: number;
+  /**
+   * Epoch ms of the last request seen, at a coarse resolution (see `createSessions`). Written on
+   * its own, never together with the rest, so an activity stamp can never carry old data back.
+   */
+  lastSeenAt: number;
 }
+
+/** A session as read from a store: its record and the generation the record was read at. */
+export interface StoredSession {
+  readonly record: SessionRecord;
+  /**
+   * Bumped by every replacement of the record. A replacement names the generation it read and
+   * is refused when the stored one moved on: no stale write ever wins.
+   */
+  readonly gen: number;
+}
+
+/**
+ * Which sessions an IdP-initiated logout ends: those of one IdP session (`sid`), or every
+ * session of one user (`sub`). With both, a session must match both (the token names one IdP
+ * session of one user). At least one is always present: the logout token is refused otherwise.
+ */
+export type LogoutTarget = { readonly sid: string; readonly sub?: string } | { readonly sid?: string; readonly sub: string };

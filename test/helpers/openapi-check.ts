@@ -5,6 +5,7 @@
  * outgrow what is checked. Also: the scan of src/ for `HttpProblem` codes, the document's own
  * `code` enums, and small server and cookie helpers.
  */
+import { newSessionId } from '../../src/session/index.js';
 import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -209,9 +210,9 @@ export function operations(doc: OpenApiDocument): Array<[HttpMethod, string]> {
 }
 
 /** A validly signed cookie for a session the store does not hold: loading it asks the store. */
-export function signedSessionCookie(secret: string, id = 'openapi-test-session'): string {
+export function signedSessionCookie(secret: string, id = newSessionId('openapi-test-user')): string {
   const mac = createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '');
-  return `onetalk.sid=${encodeURIComponent(`s:${id}.${mac}`)}`;
+  return `onetalk.sid=${encodeURIComponent(`${id}.${mac}`)}`;
 }
 
 /** Starts `app` on a free loopback port; the caller closes `server`. */

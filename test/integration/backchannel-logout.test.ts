@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { SessionData } from 'express-session';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { createClient } from 'redis';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/auth/backchannel.js';
 import type { CookieClient } from '../helpers/cookie-client.js';
 import { startSystem, type System } from '../helpers/gateway.js';
+import { readyzBecomes } from '../helpers/net.js';
 
 const REDIS = { host: '127.0.0.1', port: 6379 };
 const nowSec = (): number => Math.floor(Date.now() / 1000);
@@ -42,22 +42,16 @@ for (const mode of ['memory', 'redis'] as const) {
     async function idpSidOf(browser: CookieClient): Promise<string> {
       const cookie = (await browser.cookies(system.url)).find((c) => c.key === 'onetalk.sid');
       const signed = decodeURIComponent(cookie?.value ?? '');
-      const id = signed.slice(2, signed.lastIndexOf('.'));
-      const sess = await new Promise<SessionData | null | undefined>((resolve, reject) =>
-        system.gateway.sessionStore.get(id, (err, value) => (err ? reject(err as Error) : resolve(value))),
-      );
-      if (!sess?.user?.sid) throw new Error('no IdP sid stored for this session');
-      return sess.user.sid;
+      const sid = (await system.gateway.sessionStore.get(signed.slice(0, signed.lastIndexOf('.'))))?.record.user.sid;
+      if (!sid) throw new Error('no IdP sid stored for this session');
+      return sid;
     }
 
     before(async () => {
       system = await startSystem({
         env: mode === 'redis' ? { REDIS_URL: `redis://${REDIS.host}:${REDIS.port}`, REDIS_KEY_PREFIX: prefix } : {},
       });
-      for (let tries = 0; (await fetch(`${system.url}/readyz`)).status !== 200; tries++) {
-        if (tries > 50) throw new Error('gateway never became ready');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await readyzBecomes(system.url, 200, 10_000);
     });
 
     after(async () => {

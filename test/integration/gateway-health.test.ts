@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import session from 'express-session';
 import { pino } from 'pino';
+import { MemorySessionStore } from '../../src/session/index.js';
 import { createApp, type Gateway } from '../../src/app.js';
 import { OidcClient } from '../../src/auth/oidc.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
@@ -112,19 +112,13 @@ describe('health and readiness', function () {
   });
 
   it('names the session store when it does not answer', async () => {
-    class BrokenStore extends session.Store {
-      override get(_sid: string, callback: (err: unknown) => void): void {
-        callback(new Error('store down'));
-      }
-      override set(_sid: string, _s: session.SessionData, callback?: (err?: unknown) => void): void {
-        callback?.(new Error('store down'));
-      }
-      override destroy(_sid: string, callback?: (err?: unknown) => void): void {
-        callback?.(new Error('store down'));
+    class BrokenStore extends MemorySessionStore {
+      override ping(): Promise<void> {
+        return Promise.reject(new Error('store down'));
       }
     }
     const idp = await startDevIdp({ clients: [] });
-    const gateway = createApp(configFor(idp.issuer), { logger: silent, sessionStore: new BrokenStore() });
+    const gateway = createApp(configFor(idp.issuer), { logger: silent, sessionStore: new BrokenStore({ pruneIntervalMs: 0 }) });
     const { url, server } = await serve(gateway);
     try {
       await gateway.oidc.whenReady();

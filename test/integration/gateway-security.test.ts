@@ -129,7 +129,7 @@ describe('gateway security', function () {
       const callback = await browser.signInAt(start.headers.get('location')!, 'alice');
       const done = await browser.get(callback);
       const setCookie = done.headers.getSetCookie().find((c) => c.startsWith('onetalk.sid='));
-      expect(setCookie).to.match(/^onetalk\.sid=s%3A[A-Za-z0-9_-]+\.[A-Za-z0-9%/+_-]+;/);
+      expect(setCookie).to.match(/^onetalk\.sid=[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9%/+_-]+;/);
       expect(setCookie).to.match(/; HttpOnly/i);
       expect(setCookie).to.match(/; SameSite=Lax/i);
       expect(setCookie).to.match(/; Path=\//i);

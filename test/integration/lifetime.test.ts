@@ -12,8 +12,7 @@ const ABSOLUTE = 60 * MINUTE;
 /** What the widget sees: the ticket status and, for a refusal, the problem code. */
 async function ticketOutcome(system: System, browser: CookieClient): Promise<string> {
   const res = await requestTicket(system, browser);
-  // Read the whole body, as the widget does: express-session holds back the last byte until the
-  // session (its new lastSeenAt) is saved, so the next request sees what this one stored.
+  // Read the whole body, as the widget does.
   const body = (await res.json()) as { code?: string };
   return res.status === 200 ? '200' : `${res.status} ${body.code ?? ''}`;
 }

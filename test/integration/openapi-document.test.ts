@@ -81,7 +81,7 @@ describe('the OpenAPI document', function () {
     it('understands every `new HttpProblem(` and HttpProblem subclass in src/', () => {
       const { codes, unexplained } = thrownCodes();
       expect(unexplained).to.deep.equal([]);
-      // upstream.ts uses the helper form, redis-errors.ts a subclass: finding their codes proves the scan sees both.
+      // upstream.ts uses the helper form: finding its codes proves the scan reads more than plain throws.
       expect([...codes]).to.include.members(['not_signed_in', 'login_expired', 'upstream_rate_limited', 'upstream_circuit_open']);
       expect([...codes]).to.include('session_store_unavailable');
     });

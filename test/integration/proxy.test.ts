@@ -147,8 +147,8 @@ describe('behind a TLS-terminating proxy (https PUBLIC_URL, plain http on the ho
   describe('without TRUST_PROXY', () => {
     it('refuses to start a sign-in it could never finish, and says the gateway is misconfigured', async () => {
       const behind = await startBehindProxy({});
-      // express-session will not send the Secure session cookie on a connection it does not see
-      // as https, so a sign-in would loop back signed out: the gateway refuses it clearly instead.
+      // A browser drops a Secure session cookie sent on a connection it does not see as https, so
+      // a sign-in would loop back signed out: the gateway refuses it clearly instead.
       const res = await fetch(`${behind.origin}/auth/login`, {
         headers: { 'x-forwarded-proto': 'https', accept: 'application/json' },
         redirect: 'manual',

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { createClient } from 'redis';
 import type { RedisCommandSender } from '../../src/http/rate-limit.js';
-import { BoundedMemoryStore } from '../../src/session/index.js';
+import { MemorySessionStore } from '../../src/session/index.js';
 import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -23,7 +23,7 @@ describe('rate limiting (Redis store)', function () {
 
   /** Two gateway instances on one Redis, as behind a load balancer; sessions shared as well. */
   async function twoInstances(env: Record<string, string>, client: RedisCommandSender = redis): Promise<[System, System]> {
-    const sessionStore = new BoundedMemoryStore({ pruneIntervalMs: 0 });
+    const sessionStore = new MemorySessionStore({ pruneIntervalMs: 0 });
     const start = () =>
       startSystem({
         env: { REDIS_URL, REDIS_KEY_PREFIX: prefix, ...env },

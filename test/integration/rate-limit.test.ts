@@ -59,10 +59,29 @@ describe('rate limiting (memory store)', function () {
       expect(system.emulator.requests).to.have.length(3);
     });
 
-    it('counts requests without a session by client IP (they are refused 401 first)', async () => {
-      for (let i = 0; i < 2; i += 1) expect((await requestTicket(system, system.browser())).status).to.equal(401);
-      await expectRateLimited(await requestTicket(system, system.browser()));
-      expect(system.emulator.requests).to.have.length(0);
+    it('refuses requests without a signed session cookie 401 before counting them: nobody else\'s budget pays', async () => {
+      for (let i = 0; i < 5; i += 1) {
+        const res = await requestTicket(system, system.browser());
+        expect(res.status).to.equal(401);
+        expect(res.headers.get('ratelimit')).to.equal(null);
+      }
+      const alice = await system.signIn('alice');
+      for (let i = 0; i < 2; i += 1) expect((await requestTicket(system, alice)).status).to.equal(200);
+      expect(system.emulator.requests).to.have.length(2);
+    });
+
+    it('refuses forged requests (foreign Origin, no X-CSRF) before counting them against the session', async () => {
+      const alice = await system.signIn('alice');
+      for (let i = 0; i < 5; i += 1) {
+        const foreign = await requestTicket(system, alice, { origin: 'https://sibling.example' });
+        expect(foreign.status).to.equal(403);
+        expect(foreign.headers.get('ratelimit')).to.equal(null);
+        const noHeader = await alice.post(`${system.url}/api/livechat/ticket`);
+        expect(noHeader.status).to.equal(403);
+      }
+      for (let i = 0; i < 2; i += 1) expect((await requestTicket(system, alice)).status).to.equal(200);
+      await expectRateLimited(await requestTicket(system, alice));
+      expect(system.emulator.requests).to.have.length(2);
     });
   });
 

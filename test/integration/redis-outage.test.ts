@@ -54,7 +54,8 @@ describe('Redis outage (REDIS_URL set, Redis reached through a proxy the test ca
       expect(res.status).to.equal(503);
       expect(res.headers.get('content-type')).to.match(/^application\/problem\+json/);
       expect(res.headers.get('retry-after')).to.equal('2');
-      expect(await res.json()).to.include({ code: 'session_store_unavailable', status: 503 });
+      // The per-session limiter is the first to need Redis on this route.
+      expect(await res.json()).to.include({ code: 'rate_limit_unavailable', status: 503 });
       expect(ms).to.be.below(2000);
     });
 
@@ -110,7 +111,7 @@ describe('Redis outage (REDIS_URL set, Redis reached through a proxy the test ca
       proxy.freeze();
       const { res, ms } = await timed(() => requestTicket(system, alice));
       expect(res.status).to.equal(503);
-      expect(await res.json()).to.include({ code: 'session_store_unavailable' });
+      expect(await res.json()).to.include({ code: 'rate_limit_unavailable' });
       expect(ms).to.be.within(900, 2000);
       const ready = await timed(() => fetch(`${system.url}/readyz`));
       expect(ready.res.status).to.equal(503);

@@ -92,9 +92,10 @@ describe('two gateway instances sharing one Redis', function () {
     try {
       const keys: string[] = [];
       for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) keys.push(...batch);
-      const sessions = keys.filter((key) => key.startsWith(`${prefix}sess:`));
+      // Sessions and their per-user indexes share the user's hash slot: `<prefix>{<tag>}:s:<id>`, `…:sub:<sub>`.
+      const sessions = keys.filter((key) => /^[^{]*\{[\w-]{11}\}:s:/.test(key));
       expect(sessions.length).to.be.greaterThan(0);
-      for (const key of [...sessions, ...keys.filter((k) => k.startsWith(`${prefix}sub:`))]) {
+      for (const key of [...sessions, ...keys.filter((k) => /\}:sub:/.test(k))]) {
         expect(await client.pTTL(key), key).to.be.greaterThan(0);
       }
     } finally {

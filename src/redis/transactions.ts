@@ -1,10 +1,10 @@
-import type { RedisClientType } from 'redis';
-import { guarded } from '../session/redis-errors.js';
-import type { LoginTransaction, TransactionStore } from './transactions.js';
+import type { LoginTransaction, TransactionStore } from '../session/index.js';
+import { guarded } from './errors.js';
+import { lua, type RedisScripts } from './scripts.js';
 
 /** Options of {@link RedisTransactionStore}. */
 export interface RedisTransactionStoreOptions {
-  client: RedisClientType;
+  scripts: RedisScripts;
   /** `REDIS_KEY_PREFIX`; transactions are `<prefix>login:<state>`. */
   keyPrefix: string;
   ttlMs: number;
@@ -27,19 +27,23 @@ function isTransaction(value: unknown): value is LoginTransaction {
   );
 }
 
+const PUT = lua(`redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`);
+const TAKE = lua(`return redis.call('GETDEL', KEYS[1])`);
+
 /**
  * Login transactions in Redis, so a sign-in started on one instance can finish on another.
  * Redis expires them (`PX`), and `GETDEL` reads and deletes in one step: two callbacks racing
  * with the same `state`, even on two instances, cannot both get the transaction.
  */
 export class RedisTransactionStore implements TransactionStore {
-  readonly #client: RedisClientType;
+  readonly #scripts: RedisScripts;
   readonly #keyPrefix: string;
   readonly #ttlMs: number;
   readonly #deadlineMs: number;
 
   constructor(options: RedisTransactionStoreOptions) {
-    this.#client = options.client;
+    this.#scripts = options.scripts;
     this.#keyPrefix = options.keyPrefix;
     this.#ttlMs = options.ttlMs;
     this.#deadlineMs = options.deadlineMs;
@@ -47,13 +51,13 @@ export class RedisTransactionStore implements TransactionStore {
 
   async put(state: string, tx: LoginTransaction): Promise<void> {
     const key = `${this.#keyPrefix}login:${state}`;
-    await guarded(this.#client.set(key, JSON.stringify(tx), { expiration: { type: 'PX', value: this.#ttlMs } }), this.#deadlineMs);
+    await guarded(this.#scripts.run(PUT, [key], [JSON.stringify(tx), this.#ttlMs]), this.#deadlineMs);
   }
 
   async take(state: string): Promise<LoginTransaction | undefined> {
     // `state` comes from the callback's query string: never let it shape arbitrary keys.
     if (!STATE.test(state)) return undefined;
-    const raw = await guarded(this.#client.getDel(`${this.#keyPrefix}login:${state}`), this.#deadlineMs);
+    const raw = await guarded(this.#scripts.run(TAKE, [`${this.#keyPrefix}login:${state}`], []), this.#deadlineMs);
     if (typeof raw !== 'string') return undefined;
     let parsed: unknown;
     try {

@@ -1,23 +1,17 @@
-import { HttpProblem } from '../http/problem.js';
-
 /**
- * Redis (sessions, login transactions, logout replay records) could not be used. It is an
- * {@link HttpProblem} so that the one error middleware answers 503 problem+json without knowing
- * about Redis: express-session hands store errors to `next(err)`, and routes rethrow them.
- * The Redis error stays in `cause`, which the request's log line records; the client only learns
- * that the store is unavailable.
+ * Redis (sessions, login transactions, logout replay records, rate-limit counters) could not be
+ * used in time. A typed error of this adapter, not an HTTP answer: the one error middleware maps
+ * it to 503 (`src/http/error-handler.ts`). The Redis error stays in `cause`, which the request's
+ * log line records; the client only learns that the store is unavailable.
  */
-export class StoreUnavailableError extends HttpProblem {
-  constructor(options?: { cause?: unknown }) {
-    super(
-      503,
-      'session_store_unavailable',
-      'Sessions are temporarily unavailable',
-      'The gateway cannot reach its session store; try again shortly.',
-      {},
-      { 'Retry-After': '2' },
-      options,
-    );
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  /** Which store failed, for the problem's `code`: `session_store_unavailable` or `rate_limit_unavailable`. */
+  readonly code: 'session_store_unavailable' | 'rate_limit_unavailable';
+
+  constructor(options?: { cause?: unknown; code?: StoreUnavailableError['code'] }) {
+    super('Redis is unavailable', options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options?.code ?? 'session_store_unavailable';
   }
 }
 

@@ -1,10 +1,11 @@
 import { createClient, type RedisClientType } from 'redis';
 import type { Logger } from 'pino';
-import { RedisReplayGuard, type ReplayGuard } from '../auth/backchannel-replay.js';
-import { RedisTransactionStore } from '../auth/transactions-redis.js';
 import type { Config } from '../config/index.js';
-import { RedisSessionIndex } from './redis-index.js';
-import { RedisSessionStore } from './redis-store.js';
+import type { ReplayGuard } from '../session/index.js';
+import { RedisReplayGuard } from './replay-guard.js';
+import { RedisScripts } from './scripts.js';
+import { RedisSessionStore } from './session-store.js';
+import { RedisTransactionStore } from './transactions.js';
 
 /** The one Redis client of an app and everything built on it. */
 export interface RedisResources {
@@ -94,13 +95,12 @@ export function createRedisResources(config: Config, logger: Logger, options: Re
     },
   );
 
-  const sessionPrefix = `${keyPrefix}sess:`;
-  const index = new RedisSessionIndex({ client, keyPrefix, sessionPrefix, ttlMs: config.session.absoluteTimeoutMs });
+  const scripts = new RedisScripts(client);
   return {
     client,
-    sessionStore: new RedisSessionStore({ client, prefix: sessionPrefix, index, deadlineMs, logger }),
-    transactions: new RedisTransactionStore({ client, keyPrefix, ttlMs: config.session.loginTransactionTtlMs, deadlineMs }),
-    logoutReplay: new RedisReplayGuard({ client, keyPrefix, deadlineMs }),
+    sessionStore: new RedisSessionStore({ scripts, keyPrefix, deadlineMs, indexTtlMs: config.session.absoluteTimeoutMs }),
+    transactions: new RedisTransactionStore({ scripts, keyPrefix, ttlMs: config.session.loginTransactionTtlMs, deadlineMs }),
+    logoutReplay: new RedisReplayGuard({ scripts, keyPrefix, deadlineMs }),
     whenReady: () => connected,
     async close() {
       if (closed) return;

@@ -1,0 +1,152 @@
+import type { Request, Response } from 'express';
+import { SessionCookie } from './cookie.js';
+import { newSessionId } from './ids.js';
+import type { CreateRefusal, SessionStore } from './store.js';
+import type { SessionRecord, SessionUser } from './types.js';
+
+/** Options of {@link createSessions}. */
+export interface SessionsOptions {
+  store: SessionStore;
+  /** Cookie-signing secrets: the first signs, every one verifies. */
+  secrets: readonly string[];
+  /** True when the public URL is https: `__Host-` cookie name and the `Secure` attribute. */
+  secureCookies: boolean;
+  /** A session unused this long is over, in ms. */
+  idleTimeoutMs: number;
+  /** A sign-in older than this is over however active it is, in ms. */
+  absoluteTimeoutMs: number;
+  /** Clock, epoch ms. Tests pass a fake one. Default `Date.now`. */
+  now?: () => number;
+  /** Cookie base name, default `onetalk.sid`. */
+  cookieName?: string;
+}
+
+/** A live session as one request sees it. */
+export interface LoadedSession {
+  readonly id: string;
+  /** The generation the record was read at; a replacement must name it. */
+  readonly gen: number;
+  readonly record: SessionRecord;
+}
+
+/** What a sign-in stores besides the user. */
+export interface SignInOptions {
+  /** The ID token's `iat` (epoch s): a back-channel logout issued later than it wins. */
+  issuedAt: number;
+  /** Sealed tokens, kept under their own key. */
+  tokens?: string;
+}
+
+/** The gateway's sessions, as routes use them. Nothing here writes a whole session back. */
+export interface Sessions {
+  readonly store: SessionStore;
+  readonly cookieName: string;
+  /** The verified session id of the request's cookie, without reading the store. */
+  idOf(req: Request): string | undefined;
+  /**
+   * Reads the request's live session, or undefined. Ends (for good) a session past its idle or
+   * absolute lifetime, and renews the activity stamp once a step, only if the session still
+   * exists. Read once per request: call it where the session is used, after every check that
+   * can refuse the request without it.
+   */
+  read(req: Request, res: Response): Promise<LoadedSession | undefined>;
+  /**
+   * Signs the user in under a new session id (so an id planted before never becomes signed in),
+   * ending the session the browser had before. Resolves with the refusal when a back-channel
+   * logout already ended this sign-in.
+   */
+  signIn(req: Request, res: Response, user: SessionUser, options: SignInOptions): Promise<CreateRefusal | undefined>;
+  /** Ends the request's session for good and drops the cookie. @returns the id that ended, if any. */
+  signOut(req: Request, res: Response): Promise<string | undefined>;
+}
+
+function positiveMs(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`createSessions: ${name} must be a positive integer of ms`);
+  return value;
+}
+
+/**
+ * Server-side sessions with a write model that cannot undo a sign-out (see {@link SessionStore}).
+ *
+ * Why not express-session: it saves the whole session it loaded at the end of every request that
+ * changed it, unconditionally (last writer wins). A request that loaded a session before a
+ * sign-out could so write it back afterwards, and a stale copy could overwrite a newer one.
+ * Here a read never writes the record; activity is a separate, conditional stamp.
+ *
+ * Lifetimes: the idle timeout is enforced on the server (the store's TTL and `lastSeenAt`), the
+ * absolute one on the server and by the cookie's Max-Age. `lastSeenAt` is renewed only when it
+ * is at least a step old (1/30 of the idle timeout, at most a minute), so a session read costs no
+ * store write most of the time, and a session may end up to one step early, never late.
+ */
+export function createSessions(options: SessionsOptions): Sessions {
+  const { store } = options;
+  const idleMs = positiveMs('idleTimeoutMs', options.idleTimeoutMs);
+  const absoluteMs = positiveMs('absoluteTimeoutMs', options.absoluteTimeoutMs);
+  const now = options.now ?? Date.now;
+  const stepMs = Math.max(1, Math.min(60_000, Math.floor(idleMs / 30)));
+  const cookie = new SessionCookie({
+    secrets: options.secrets,
+    secure: options.secureCookies,
+    ...(options.cookieName ? { name: options.cookieName } : {}),
+  });
+  const ttlFrom = (record: SessionRecord, t: number): number => Math.max(1, Math.min(idleMs, record.createdAt + absoluteMs - t));
+
+  return {
+    store,
+    cookieName: cookie.name,
+    idOf: (req) => cookie.read(req)?.id,
+
+    async read(req, res) {
+      const signed = cookie.read(req);
+      if (signed === undefined) return undefined;
+      const { id } = signed;
+      const stored = await store.get(id);
+      if (!stored) {
+        cookie.clear(res);
+        return undefined;
+      }
+      const { record } = stored;
+      const t = now();
+      if (t - record.createdAt > absoluteMs || t - record.lastSeenAt > idleMs) {
+        await store.destroy(id);
+        cookie.clear(res);
+        return undefined;
+      }
+      if (t - record.lastSeenAt >= stepMs) {
+        // Conditional: false means the session ended since it was read, and so it is over here too.
+        if (!(await store.touch(id, t, ttlFrom(record, t)))) {
+          cookie.clear(res);
+          return undefined;
+        }
+        record.lastSeenAt = t;
+      }
+      if (!signed.current) cookie.set(res, id, record.createdAt + absoluteMs - t);
+      return { id, gen: stored.gen, record };
+    },
+
+    async signIn(req, res, user, signIn) {
+      const sub = user.claims.sub;
+      if (sub === undefined) throw new TypeError('signIn: the user has no sub');
+      const previous = cookie.read(req);
+      if (previous !== undefined) await store.destroy(previous.id);
+      const t = now();
+      const record: SessionRecord = { user, createdAt: t, lastSeenAt: t };
+      const id = newSessionId(sub);
+      const refusal = await store.create(id, record, {
+        ttlMs: ttlFrom(record, t),
+        issuedAt: signIn.issuedAt,
+        ...(signIn.tokens !== undefined ? { tokens: signIn.tokens } : {}),
+      });
+      if (refusal) return refusal;
+      cookie.set(res, id, absoluteMs);
+      return undefined;
+    },
+
+    async signOut(req, res) {
+      const id = cookie.read(req)?.id;
+      cookie.clear(res);
+      if (id !== undefined) await store.destroy(id);
+      return id;
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { createClient, type RedisClientType } from 'redis';
+import { RedisScripts } from '../../src/redis/scripts.js';
+import { RedisSessionStore } from '../../src/redis/session-store.js';
+import { newSessionId, splitSessionId, type SessionRecord } from '../../src/session/index.js';
+import { dropKeys, TEST_REDIS_URL } from '../helpers/redis.js';
+import { sessionStoreContract } from '../helpers/session-store-contract.js';
+
+describe('RedisSessionStore (Redis on 127.0.0.1:6379)', () => {
+  const prefix = `test:${randomUUID()}:`;
+  let client: RedisClientType;
+  let store: RedisSessionStore;
+
+  before(async () => {
+    client = createClient({ url: TEST_REDIS_URL });
+    await client.connect();
+    store = new RedisSessionStore({ scripts: new RedisScripts(client), keyPrefix: prefix, deadlineMs: 2_000, indexTtlMs: 3_600_000 });
+  });
+  after(async () => {
+    await client?.close();
+    await dropKeys(prefix);
+  });
+
+  describe('the session store contract', () => {
+    sessionStoreContract(() => ({ store, now: Date.now }));
+  });
+
+  describe('key layout', () => {
+    const record = (sub: string): SessionRecord => ({ user: { claims: { sub }, sid: `sid-${sub}` }, createdAt: 1, lastSeenAt: 1 });
+
+    it('keeps every key of one user in one hash slot, and expires the session with its TTL', async () => {
+      const sub = `alice-${randomUUID()}`;
+      const id = newSessionId(sub);
+      expect(await store.create(id, record(sub), { ttlMs: 60_000, issuedAt: 1, tokens: 'sealed' })).to.equal(undefined);
+      const { tag, key } = splitSessionId(id);
+      const keys = await client.keys(`${prefix}{${tag}}:*`);
+      expect(keys.sort()).to.deep.equal(
+        [`${prefix}{${tag}}:s:${key}`, `${prefix}{${tag}}:sid:sid-${sub}`, `${prefix}{${tag}}:sub:${sub}`, `${prefix}{${tag}}:t:${key}`].sort(),
+      );
+      // Redis Cluster hashes only the first {…} of a key: every key's is the user's tag.
+      expect(keys.map((k) => /\{([^}]*)\}/.exec(k)?.[1])).to.deep.equal(keys.map(() => tag));
+      for (const k of [`${prefix}{${tag}}:s:${key}`, `${prefix}{${tag}}:t:${key}`]) expect(await client.pTTL(k)).to.be.within(1, 60_000);
+      expect(await store.touch(id, 2, 120_000)).to.equal(true);
+      expect(await client.pTTL(`${prefix}{${tag}}:s:${key}`)).to.be.within(60_001, 120_000);
+      expect(await client.pTTL(`${prefix}{${tag}}:t:${key}`)).to.be.within(60_001, 120_000);
+    });
+
+    it('loads its scripts again after Redis forgot them (a restart or a failover)', async () => {
+      const sub = `bob-${randomUUID()}`;
+      const id = newSessionId(sub);
+      await client.scriptFlush();
+      expect(await store.create(id, record(sub), { ttlMs: 60_000, issuedAt: 1 })).to.equal(undefined);
+      expect((await store.get(id))?.gen).to.equal(1);
+    });
+  });
+});

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { CreateOptions, CreateRefusal, Revocation, SessionRecord, SessionStore, StoredSession } from '../session/index.js';
 import { splitSessionId, userTag } from '../session/index.js';
 import { guarded } from './errors.js';
@@ -100,6 +100,14 @@ return ended`);
 const REVOKE_SID = lua(`redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return redis.call('GET', KEYS[1])`);
 
+/** KEYS: the refresh claim. ARGV: claim, ttl. */
+const CLAIM = lua(`if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0`);
+
+/** KEYS: the refresh claim. ARGV: claim. Deletes it only if it is still this holder's. */
+const RELEASE = lua(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`);
+
 const hashOf = (value: string): string => createHash('sha256').update(value).digest('base64url').slice(0, 22);
 
 /**
@@ -110,7 +118,7 @@ const hashOf = (value: string): string => createHash('sha256').update(value).dig
  * Key layout (prefix `P`, user tag `T` from the session id, see `src/session/ids.ts`):
  * `P{T}:s:<id>` the session (hash: record, generation, lastSeenAt), `P{T}:t:<id>` its sealed
  * tokens, `P{T}:sub:<sub>` and `P{T}:sid:<sid>` the indexes back-channel logout uses,
- * `P{T}:rsub:<sub>` and `P{T}:rsid:<sid>` revocations, and `P{sid:<hash>}:map` / `:dead` mapping
+ * `P{T}:rsub:<sub>` and `P{T}:rsid:<sid>` revocations, `P{T}:lock:<id>` a refresh in progress, and `P{sid:<hash>}:map` / `:dead` mapping
  * an IdP session to its user for a logout token that names only the `sid`.
  *
  * Fails fast and typed: every operation has a deadline, and every failure is a
@@ -218,6 +226,20 @@ export class RedisSessionStore implements SessionStore {
       target.sid !== undefined ? [`${slot}sid:${target.sid}`, `${slot}rsid:${target.sid}`, 'sid'] : [`${slot}sub:${target.sub}`, `${slot}rsub:${target.sub}`, 'sub'];
     const ended = await this.#run(REVOKE, [index, tomb], [kind, issuedAt, rememberMs, `${slot}s:`, `${slot}t:`]);
     return typeof ended === 'number' ? ended : 0;
+  }
+
+  async claimRefresh(id: string, ttlMs: number): Promise<string | undefined> {
+    const claim = randomUUID();
+    return (await this.#run(CLAIM, [this.#claimKey(id)], [claim, ttlMs])) === 1 ? claim : undefined;
+  }
+
+  async releaseRefresh(id: string, claim: string): Promise<void> {
+    await this.#run(RELEASE, [this.#claimKey(id)], [claim]);
+  }
+
+  #claimKey(id: string): string {
+    const { tag, key } = splitSessionId(id);
+    return `${this.#slot(tag)}lock:${key}`;
   }
 
   async ping(): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { sessionMatches } from './revoke.js';
 import type { CreateOptions, CreateRefusal, Revocation, SessionStore } from './store.js';
@@ -61,6 +62,7 @@ export class MemorySessionStore implements SessionStore {
   /** `sub` → the latest logout `iat` (epoch s) for that user; `sid` (or `sid\0sub`) → revoked. */
   readonly #revokedSubs: LRUCache<string, number>;
   readonly #revokedSids: LRUCache<string, true>;
+  readonly #refreshClaims: LRUCache<string, string>;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: MemorySessionStoreOptions = {}) {
@@ -81,6 +83,7 @@ export class MemorySessionStore implements SessionStore {
     });
     this.#revokedSubs = new LRUCache<string, number>({ max, perf, ttlResolution: 0 });
     this.#revokedSids = new LRUCache<string, true>({ max, perf, ttlResolution: 0 });
+    this.#refreshClaims = new LRUCache<string, string>({ max, perf, ttlResolution: 0 });
     const interval = positive('pruneIntervalMs', options.pruneIntervalMs ?? 60_000, true);
     // unref: a pending sweep must never keep the process alive at shutdown.
     if (interval > 0) this.#timer = setInterval(() => this.prune(), interval).unref();
@@ -163,6 +166,17 @@ export class MemorySessionStore implements SessionStore {
     return ended;
   }
 
+  async claimRefresh(id: string, ttlMs: number): Promise<string | undefined> {
+    if (this.#refreshClaims.has(id)) return undefined;
+    const claim = randomUUID();
+    this.#refreshClaims.set(id, claim, { ttl: ttlMs });
+    return claim;
+  }
+
+  async releaseRefresh(id: string, claim: string): Promise<void> {
+    if (this.#refreshClaims.get(id) === claim) this.#refreshClaims.delete(id);
+  }
+
   async ping(): Promise<void> {}
 
   /** Removes expired entries now; the timer calls this. @returns how many were removed. */
@@ -171,6 +185,7 @@ export class MemorySessionStore implements SessionStore {
     this.#sessions.purgeStale();
     this.#revokedSubs.purgeStale();
     this.#revokedSids.purgeStale();
+    this.#refreshClaims.purgeStale();
     return before - this.#sessions.size;
   }
 

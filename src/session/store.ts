@@ -55,6 +55,14 @@ export interface SessionStore {
   destroy(id: string): Promise<void>;
   /** Ends every session the revocation names, for good. @returns how many were live. */
   revoke(revocation: Revocation): Promise<number>;
+  /**
+   * Claims the right to refresh this session at the IdP for `ttlMs`, so one session is never
+   * refreshed twice at once, across instances too. @returns a claim to release, or undefined
+   * while someone else holds it.
+   */
+  claimRefresh(id: string, ttlMs: number): Promise<string | undefined>;
+  /** Releases a claim (only the holder's own; an expired claim is gone already). */
+  releaseRefresh(id: string, claim: string): Promise<void>;
   /** Resolves when the store answers (readiness). */
   ping(): Promise<void>;
   /** Stops timers and background work; the store's client, if shared, is closed by its owner. */

@@ -169,6 +169,20 @@ export function sessionStoreContract(subject: () => ContractSubject): void {
     });
   });
 
+  describe('refresh claims', () => {
+    it('grants one holder at a time, and releases only the holder\'s own claim', async () => {
+      const id = await signedIn(user('alice'));
+      const claim = await store.claimRefresh(id, 60_000);
+      expect(claim).to.be.a('string');
+      expect(await store.claimRefresh(id, 60_000)).to.equal(undefined);
+      await store.releaseRefresh(id, 'someone-else');
+      expect(await store.claimRefresh(id, 60_000)).to.equal(undefined);
+      await store.releaseRefresh(id, claim!);
+      const again = await store.claimRefresh(id, 60_000);
+      expect(again).to.be.a('string').and.not.equal(claim);
+    });
+  });
+
   it('answers its readiness probe', async () => {
     await store.ping();
   });

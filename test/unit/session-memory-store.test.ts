@@ -119,6 +119,16 @@ describe('MemorySessionStore', () => {
       expect(await store.create(newSessionId('erin'), recordFor('erin', t), { ttlMs: MINUTE, issuedAt: 50 })).to.equal(undefined);
     });
 
+    it('lets a refresh claim lapse after its TTL (a holder that died never blocks refreshes for good)', async () => {
+      const store = make();
+      const id = await create(store, 'alice');
+      expect(await store.claimRefresh(id, 10_000)).to.be.a('string');
+      t += 10_000;
+      expect(await store.claimRefresh(id, 10_000)).to.equal(undefined);
+      t += 1;
+      expect(await store.claimRefresh(id, 10_000)).to.be.a('string');
+    });
+
     it('rejects options that are not positive integers', () => {
       expect(() => new MemorySessionStore({ maxSessions: 0 })).to.throw(RangeError, /maxSessions/);
       expect(() => new MemorySessionStore({ pruneIntervalMs: -1 })).to.throw(RangeError, /pruneIntervalMs/);

@@ -30,6 +30,9 @@ export interface DiscoveryRetry {
   maxDelayMs: number;
 }
 
+/** oauth4webapi's code when userinfo names another subject than the one asked about. */
+const SUBJECT_MISMATCH = 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED';
+
 /** A problem discovery cannot retry its way out of without the IdP or the config changing. */
 class SetupError extends Error {}
 
@@ -265,7 +268,7 @@ export class OidcClient {
       return { ...result, claims: { ...idClaims, ...userinfo, sub: expectedSubject } };
     } catch (err) {
       const failure = describeIdpFailure(err, 'userinfo endpoint');
-      if (failure.kind === 'invalid_response' && (err as { code?: unknown }).code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON') {
+      if ((err as { code?: unknown }).code === SUBJECT_MISMATCH) {
         return { kind: 'invalid', reason: 'userinfo names a different subject' };
       }
       // The grant is alive (the token endpoint said so); only the fresh profile is missing.

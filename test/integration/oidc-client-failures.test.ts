@@ -20,17 +20,19 @@ describe('OidcClient.refresh when the token endpoint fails', () => {
   let server: Server;
   let issuer: string;
   let next: Canned = { status: 500, body: '' };
+  let userinfo: Canned = { status: 500, body: '' };
   let oidc: OidcClient;
 
   before(async () => {
     server = createServer((req, res) => {
       if (req.url === '/.well-known/openid-configuration') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`, response_types_supported: ['code'] }));
+        res.end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, userinfo_endpoint: `${issuer}/me`, jwks_uri: `${issuer}/jwks`, response_types_supported: ['code'] }));
         return;
       }
+      const answer = req.url === '/me' ? userinfo : next;
       req.resume();
-      req.on('end', () => res.writeHead(next.status, next.headers ?? {}).end(next.body));
+      req.on('end', () => res.writeHead(answer.status, answer.headers ?? {}).end(answer.body));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -70,5 +72,31 @@ describe('OidcClient.refresh when the token endpoint fails', () => {
     const outcome = await oidc.refresh('rt', 'alice');
     if (outcome.kind !== 'refused') expect.fail(outcome.kind);
     expect(outcome.oauth?.description).to.match(/^line one line twox+$/).and.have.length(300);
+  });
+
+  describe('after the token endpoint answered (no ID token, a rotated refresh token)', () => {
+    beforeEach(() => {
+      next = json(200, { access_token: 'at', token_type: 'Bearer', refresh_token: 'rt-2' });
+    });
+
+    it('keeps the rotated token when userinfo cannot be read, with no profile this time', async () => {
+      userinfo = { status: 503, body: '' };
+      const outcome = await oidc.refresh('rt-1', 'alice');
+      if (outcome.kind !== 'refreshed') expect.fail(outcome.kind);
+      expect(outcome).to.deep.include({ claims: undefined, rotated: true });
+      expect(outcome.tokens.refreshToken).to.equal('rt-2');
+      expect(outcome.profileError).to.match(/HTTP 503/);
+    });
+
+    it('refuses a userinfo answer about another subject', async () => {
+      userinfo = json(200, { sub: 'mallory', name: 'Mallory' });
+      expect(await oidc.refresh('rt-1', 'alice')).to.deep.equal({ kind: 'invalid', reason: 'userinfo names a different subject' });
+    });
+
+    it('takes the profile from userinfo', async () => {
+      userinfo = json(200, { sub: 'alice', name: 'Alice' });
+      const outcome = await oidc.refresh('rt-1', 'alice');
+      expect(outcome).to.deep.include({ kind: 'refreshed', claims: { sub: 'alice', name: 'Alice' }, rotated: true });
+    });
   });
 });

@@ -60,17 +60,7 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const oidc =
     deps.oidc ??
-    new OidcClient(
-      {
-        issuerUrl: config.oidc.issuerUrl,
-        clientId: config.oidc.clientId,
-        clientSecret: config.oidc.clientSecret,
-        redirectUri: config.redirectUri,
-        scopes: config.oidc.scopes,
-        allowInsecureRequests: config.oidc.allowInsecureRequests,
-      },
-      logger.child({ component: 'oidc' }),
-    );
+    new OidcClient({ ...config.oidc, redirectUri: config.redirectUri }, logger.child({ component: 'oidc' }));
   const metrics = deps.metrics ?? createMetrics();
   const onetalk =
     deps.onetalk ??

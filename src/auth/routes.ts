@@ -8,6 +8,7 @@ import { bindingMatches, ensureBinding } from './binding.js';
 import type { LoginSync } from './login-sync.js';
 import { LoginError, type OidcClient } from './oidc.js';
 import { safeReturnTo } from './return-to.js';
+import { signInProblem } from './sign-in-problem.js';
 
 export interface AuthRouterDeps {
   config: Config;
@@ -59,7 +60,12 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     const codeVerifier = client.randomPKCECodeVerifier();
     const binding = ensureBinding(req, res, config.secureCookies, config.session.loginTransactionTtlMs);
     await transactions.put(state, { codeVerifier, nonce, returnTo: safeReturnTo(req.query.returnTo), binding, createdAt: now() });
-    const url = await oidc.authorizationUrl({ state, nonce, codeVerifier });
+    let url: URL;
+    try {
+      url = await oidc.authorizationUrl({ state, nonce, codeVerifier });
+    } catch (err) {
+      throw err instanceof LoginError ? signInProblem(err, req.log) : err;
+    }
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(303, url.href);
   });
@@ -84,16 +90,9 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     if (!oidc.ready) throw idpNotReady();
     let result;
     try {
-      result = await oidc.completeLogin(search, { ...tx, state: state as string });
+      result = await oidc.completeLogin(search, { ...tx, state: state as string }, req.log);
     } catch (err) {
-      if (!(err instanceof LoginError)) throw err;
-      req.log?.warn({ loginError: err.kind, reason: err.reason }, 'sign-in failed');
-      if (err.kind === 'idp_unreachable') {
-        throw new HttpProblem(502, 'idp_unreachable', 'Sign-in failed', 'The identity provider could not be reached. Try again.');
-      }
-      throw new HttpProblem(400, 'login_failed', 'Sign-in failed', 'The identity provider response could not be verified. Start again.', {
-        loginUrl: '/auth/login',
-      });
+      throw err instanceof LoginError ? signInProblem(err, req.log) : err;
     }
     const mapped = mapClaims(result.claims, config.profile);
     if (!mapped.ok) {

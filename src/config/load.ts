@@ -2,6 +2,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import defaults from '../../config/defaults.json' with { type: 'json' };
 import type { UpstreamPolicy } from '../onetalk/policy.js';
 import { defaultClaimMapping, type ClaimMapping } from '../profile/index.js';
+import { clientAuthentication, clientAuthenticationProblems, type ClientAuthentication } from './oidc.js';
 import { oneTalkSettings } from './onetalk.js';
 import { envSchema } from './schema.js';
 import { isLoopbackHost } from './url.js';
@@ -26,10 +27,21 @@ export interface Config {
   readonly oidc: {
     readonly issuerUrl: string;
     readonly clientId: string;
-    readonly clientSecret: string;
+    /** `OIDC_CLIENT_AUTH` with its secret or signing key. */
+    readonly clientAuth: ClientAuthentication;
     readonly scopes: readonly string[];
     /** Plain http towards the IdP: only ever true for a loopback issuer. */
     readonly allowInsecureRequests: boolean;
+    /** `OIDC_USE_PAR`: `auto` pushes authorization requests when discovery advertises PAR. */
+    readonly usePar: 'auto' | boolean;
+    /** `OIDC_AUTH_PARAMS`: extra authorization parameters (never ones the gateway owns). */
+    readonly authParams: Readonly<Record<string, string>>;
+  };
+  /** How often, and how leniently, a session is re-checked at the IdP with its refresh token. */
+  readonly revalidation: {
+    readonly intervalMs: number;
+    /** How long an unreachable IdP leaves sessions alone before they end. */
+    readonly graceMs: number;
   };
   readonly onetalk: {
     readonly apiKey: string;
@@ -79,6 +91,8 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+const VARIABLE_ORDER = Object.keys(envSchema.shape);
+
 /**
  * Reads the environment into a frozen {@link Config}. This is the only reader of `process.env`.
  * @throws ConfigError naming every missing or invalid variable at once (values are never echoed:
@@ -86,8 +100,16 @@ function deepFreeze<T>(value: T): T {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  const issues = parsed.success ? [] : parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? ''), message: issue.message }));
+  // Rules across variables, on the raw values, so they are reported alongside every other problem.
+  issues.push(...clientAuthenticationProblems(env, new Set(issues.map((issue) => issue.variable))));
+  if (!parsed.success || issues.length) {
+    // In the schema's order, so a cross-variable rule reads next to the variable it names.
+    const rank = (variable: string) => {
+      const index = VARIABLE_ORDER.indexOf(variable);
+      return index === -1 ? VARIABLE_ORDER.length : index;
+    };
+    const problems = issues.sort((a, b) => rank(a.variable) - rank(b.variable)).map((i) => `${i.variable || '(environment)'}: ${i.message}`);
     throw new ConfigError([...new Set(problems)]);
   }
   const e = parsed.data;
@@ -110,10 +132,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oidc: {
       issuerUrl: issuer.href,
       clientId: e.OIDC_CLIENT_ID,
-      clientSecret: e.OIDC_CLIENT_SECRET,
+      clientAuth: clientAuthentication(e),
       scopes: e.OIDC_SCOPES,
       allowInsecureRequests: issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname),
+      usePar: e.OIDC_USE_PAR,
+      authParams: e.OIDC_AUTH_PARAMS,
     },
+    revalidation: { intervalMs: e.SESSION_REVALIDATE_MS, graceMs: e.SESSION_REVALIDATE_GRACE_MS },
     onetalk: {
       apiKey: e.ONETALK_API_KEY,
       ...onetalk,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js';
 import defaults from '../../config/defaults.json' with { type: 'json' };
+import { authParams, clientAuthMethod, clientPrivateKey, clientSecret, usePar } from './oidc.js';
 import { isSecureOrLoopback, parseOrigin } from './url.js';
 
 /**
@@ -103,14 +104,20 @@ export const envSchema = z.object({
   SESSION_IDLE_TIMEOUT_MS: intIn(60_000, 7 * 24 * 3_600_000, defaults.sessionIdleTimeoutMs),
   SESSION_ABSOLUTE_TIMEOUT_MS: intIn(60_000, 30 * 24 * 3_600_000, defaults.sessionAbsoluteTimeoutMs),
   SESSION_MAX_COUNT: intIn(1, 10_000_000, defaults.sessionMaxCount),
+  SESSION_REVALIDATE_MS: intIn(1_000, 24 * 3_600_000, defaults.sessionRevalidateMs),
+  SESSION_REVALIDATE_GRACE_MS: intIn(0, 24 * 3_600_000, defaults.sessionRevalidateGraceMs),
   OIDC_ISSUER_URL: secureUrl('issuer'),
   OIDC_CLIENT_ID: z.string({ error: 'is required' }).trim().min(1, 'is required'),
-  OIDC_CLIENT_SECRET: z.string({ error: 'is required' }).min(1, 'is required'),
+  OIDC_CLIENT_SECRET: clientSecret,
+  OIDC_CLIENT_AUTH: clientAuthMethod,
+  OIDC_CLIENT_PRIVATE_KEY: clientPrivateKey,
+  OIDC_USE_PAR: usePar,
   OIDC_SCOPES: z
     .string()
     .optional()
     .transform((s) => (s ?? defaults.oidcScopes).split(/\s+/).filter(Boolean))
     .refine((scopes) => scopes.includes('openid'), 'must include openid'),
+  OIDC_AUTH_PARAMS: authParams,
   ONETALK_API_KEY: z
     .string({ error: 'is required' })
     .min(1, { message: 'is required', abort: true })

@@ -44,13 +44,18 @@ const login: PathItemObject = {
       ref('parameters', 'RequestId'),
     ],
     responses: {
-      '303': redirect('To the IdP\'s authorization endpoint.', {
+      '303': redirect('To the IdP\'s authorization endpoint (with PAR: carrying only `client_id` and `request_uri`).', {
         'Set-Cookie': setCookie(
           'The login-binding cookie (`onetalk.login`, `__Host-onetalk.login` over https) tying the callback to this browser.',
         ),
         'Cache-Control': ref('headers', 'NoStore'),
       }),
       '429': rateLimited('Too many sign-in starts from this client IP in a minute.'),
+      '502': problem(502, {
+        codes: ['idp_unreachable', 'idp_refused'],
+        description: 'With PAR, the IdP\'s pushed-authorization endpoint could not be reached (`idp_unreachable`) or refused the gateway (`idp_refused`).',
+        html: true,
+      }),
       '503': problem(503, {
         codes: ['idp_unavailable', 'rate_limit_unavailable', STORE_UNAVAILABLE],
         description:
@@ -92,11 +97,17 @@ const callback: PathItemObject = {
         codes: ['login_expired', 'login_denied', 'login_failed', 'profile_refused'],
         description:
           'Unknown, used or foreign `state` (`login_expired`); the IdP answered an error, named in `idpError` (`login_denied`); ' +
-          'the answer could not be verified (`login_failed`); the profile cannot be mapped to OneTalk (`profile_refused`).',
+          'the answer could not be verified, or the IdP no longer accepts the code (`login_failed`); the profile cannot be mapped to OneTalk (`profile_refused`).',
         extensions: { loginUrl: LOGIN_URL, idpError: { type: 'string', pattern: '^[a-z_]{1,64}$' } },
         html: true,
       }),
-      '502': problem(502, { codes: ['idp_unreachable'], description: 'The token or userinfo endpoint could not be reached.', html: true }),
+      '502': problem(502, {
+        codes: ['idp_unreachable', 'idp_refused'],
+        description:
+          'The token or userinfo endpoint could not be reached (`idp_unreachable`), or the token endpoint refused the gateway itself, ' +
+          'e.g. `invalid_client` (`idp_refused`; the IdP\'s error, description and HTTP status are logged).',
+        html: true,
+      }),
       '503': problem(503, {
         codes: ['idp_unavailable', STORE_UNAVAILABLE],
         description:

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createApp, type AppDeps, type Gateway } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
-import { startDevIdp, type DevIdp } from '../../src/demo/idp.js';
+import { startDevIdp, type DevClient, type DevIdp, type DevIdpOptions } from '../../src/demo/idp.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/http/index.js';
 import { CookieClient } from './cookie-client.js';
@@ -34,7 +34,14 @@ export interface System {
 }
 
 export interface SystemOptions {
-  env?: Record<string, string>;
+  /** Overrides of the gateway's environment; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
+  /** Overrides of the IdP's registration of the gateway (e.g. its token endpoint auth method). */
+  client?: Partial<DevClient>;
+  /** Development IdP options (PAR, refresh tokens, withheld scopes). */
+  idpOptions?: Omit<DevIdpOptions, 'clients'>;
+  /** Default true: resolve only once OIDC discovery has succeeded. */
+  waitForDiscovery?: boolean;
   deps?: AppDeps;
   /** Register the IdP client without an end-session redirect (to test the fallback). */
   idp?: 'default' | 'none';
@@ -52,6 +59,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const port = await listen(server);
   const url = `http://127.0.0.1:${port}`;
   const idp = await startDevIdp({
+    ...options.idpOptions,
     clients: [
       {
         client_id: 'gateway',
@@ -60,6 +68,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         post_logout_redirect_uris: [`${url}/`],
         token_endpoint_auth_method: 'client_secret_basic',
         backchannel_logout_uri: `${url}/auth/backchannel-logout`,
+        ...options.client,
       },
     ],
   });
@@ -86,7 +95,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   });
   const gateway = createApp(config, { logger: createLogger(config.logLevel, sink), ...options.deps });
   server.on('request', gateway.app);
-  await gateway.oidc.whenReady();
+  if (options.waitForDiscovery ?? true) await gateway.oidc.whenReady();
 
   const system: System = {
     gateway,

@@ -68,7 +68,7 @@ describe('loadConfig', () => {
       'SESSION_SECRET: is required',
       'OIDC_ISSUER_URL: is required',
       'OIDC_CLIENT_ID: is required',
-      'OIDC_CLIENT_SECRET: is required',
+      'OIDC_CLIENT_SECRET: is required (OIDC_CLIENT_AUTH is client_secret_basic)',
       'ONETALK_API_KEY: is required',
     ]);
   });

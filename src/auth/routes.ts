@@ -105,7 +105,9 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     });
     req.log?.info('sign-in succeeded');
     deps.loginSync?.(result.claims, req.log); // returns at once: the redirect never waits for OneTalk
-    res.redirect(303, tx.returnTo);
+    // Checked again where it is used: a transaction stored by an earlier version may hold a path
+    // that older rules let through.
+    res.redirect(303, safeReturnTo(tx.returnTo));
   });
 
   router.post('/logout', requireCsrfHeaderOrOrigin(deps.originPolicy), async (req, res) => {

@@ -38,7 +38,9 @@ const login: PathItemObject = {
       {
         name: 'returnTo',
         in: 'query',
-        description: 'Where to land after sign-in: a same-origin relative path. Anything else (`//…`, `/\\…`, absolute URLs) becomes `/`.',
+        description:
+          'Where to land after sign-in: a same-origin relative path, checked after dot segments (also `%2e`) are resolved. ' +
+          'Anything else (`//…`, `/..//…`, `/\\…`, control characters, absolute URLs) becomes `/`.',
         schema: { type: 'string', maxLength: 2048 },
       },
       ref('parameters', 'RequestId'),

@@ -59,7 +59,8 @@ export interface Config {
   readonly syncContactOnLogin: boolean;
   /** `/metrics`: on the main port behind `token`, or on its own `port` (then not on the main app). */
   readonly metrics: { readonly token: string | undefined; readonly port: number | undefined };
-  readonly trustProxy: boolean | number | string;
+  /** Express `trust proxy`: off, a hop count, or the proxies' addresses/subnets (never `true`). */
+  readonly trustProxy: false | number | string;
   readonly logLevel: string;
 }
 

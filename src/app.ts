@@ -7,7 +7,9 @@ import { MemoryReplayGuard } from './auth/backchannel-replay.js';
 import { createLoginSync } from './auth/login-sync.js';
 import { createAuthRouter } from './auth/routes.js';
 import { OidcClient } from './auth/oidc.js';
-import { MemoryTransactionStore, type TransactionStore } from './auth/transactions.js';
+import { loginBindingFor } from './auth/binding.js';
+import { MemoryTransactionStore, type LoginTransactionStore } from './auth/transactions.js';
+import { BoundRedisTransactionStore } from './auth/transactions-redis-binding.js';
 import type { Config } from './config/index.js';
 import { corsForAllowedOrigins, createHttpLogger, createLogger, errorHandler, notFound, type OriginPolicy } from './http/index.js';
 import { createHealthRouter } from './http/health.js';
@@ -26,7 +28,7 @@ export interface AppDeps {
   logger?: Logger;
   onetalk?: OneTalkClient;
   sessionStore?: Store;
-  transactions?: TransactionStore;
+  transactions?: LoginTransactionStore;
   oidc?: OidcClient;
   now?: () => number;
   /** `npm run demo` only: the demo page's routes, mounted at `/`. Production never passes one. */
@@ -89,7 +91,12 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   const redis = config.redis.url ? createRedisResources(config, logger.child({ component: 'redis' })) : undefined;
   const redisClient = deps.redisClient ?? redis?.client;
   const sessionStore = deps.sessionStore ?? redis?.sessionStore ?? new BoundedMemoryStore({ maxSessions: config.session.maxCount, now });
-  const transactions = deps.transactions ?? redis?.transactions ?? new MemoryTransactionStore({ ttlMs: config.session.loginTransactionTtlMs, now });
+  const transactions =
+    deps.transactions ??
+    (redis
+      ? // 1000 ms: createRedisResources' deadline for every Redis operation.
+        new BoundRedisTransactionStore(redis.transactions, { client: redis.client, keyPrefix: config.redis.keyPrefix, deadlineMs: 1000 })
+      : new MemoryTransactionStore({ ttlMs: config.session.loginTransactionTtlMs, maxPending: config.session.loginTransactionMaxPending, now }));
   metrics.watch({ onetalk, sessionStore });
   const originPolicy: OriginPolicy = { trustedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]) };
 
@@ -116,8 +123,11 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
     now,
   });
   const cors = corsForAllowedOrigins(config.allowedOrigins);
+  const loginBinding = loginBindingFor(config, now);
   const limits = createRateLimiters({
     ...config.rateLimit,
+    loginBudgetKey: (req) => loginBinding.userBudgetKey(req),
+    now,
     logger,
     ...(config.redis.url && redisClient ? { redis: { client: redisClient, keyPrefix: config.redis.keyPrefix } } : {}),
   });

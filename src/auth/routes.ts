@@ -4,16 +4,16 @@ import type { Config } from '../config/index.js';
 import { HttpProblem, requireCsrfHeaderOrOrigin, type OriginPolicy } from '../http/index.js';
 import { displayUser, mapClaims, pickSessionClaims } from '../profile/index.js';
 import { clearSessionCookie, destroySession, startAuthenticatedSession } from '../session/index.js';
-import { bindingMatches, ensureBinding } from './binding.js';
+import { loginBindingFor } from './binding.js';
 import type { LoginSync } from './login-sync.js';
 import { LoginError, type OidcClient } from './oidc.js';
 import { safeReturnTo } from './return-to.js';
-import type { TransactionStore } from './transactions.js';
+import type { LoginTransactionStore } from './transactions.js';
 
 export interface AuthRouterDeps {
   config: Config;
   oidc: OidcClient;
-  transactions: TransactionStore;
+  transactions: LoginTransactionStore;
   originPolicy: OriginPolicy;
   now: () => number;
   /** Counts finished sign-ins (`auth_logins_total`); see src/http/metrics.ts. */
@@ -40,6 +40,7 @@ const safeErrorCode = (value: string | null) => (value && /^[a-z_]{1,64}$/.test(
 /** Routes of the sign-in flow. Handlers stay thin: OIDC work lives in OidcClient. */
 export function createAuthRouter(deps: AuthRouterDeps): Router {
   const { config, oidc, transactions, now } = deps;
+  const binding = loginBindingFor(config, now);
   const router = Router();
 
   router.get('/login', async (req, res) => {
@@ -54,8 +55,8 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     const state = client.randomState();
     const nonce = client.randomNonce();
     const codeVerifier = client.randomPKCECodeVerifier();
-    const binding = ensureBinding(req, res, config.secureCookies, config.session.loginTransactionTtlMs);
-    await transactions.put(state, { codeVerifier, nonce, returnTo: safeReturnTo(req.query.returnTo), binding, createdAt: now() });
+    const bound = binding.ensure(req, res);
+    await transactions.put(state, { codeVerifier, nonce, returnTo: safeReturnTo(req.query.returnTo), binding: bound, createdAt: now() });
     const url = await oidc.authorizationUrl({ state, nonce, codeVerifier });
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(303, url.href);
@@ -67,9 +68,11 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     const search = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
     const params = new URLSearchParams(search);
     const state = params.get('state');
-    // Take (and so burn) the transaction before anything else: a callback is single-use.
-    const tx = state ? await transactions.take(state) : undefined;
-    if (!tx || !bindingMatches(req, config.secureCookies, tx.binding)) throw staleLogin();
+    // Only the browser that started this sign-in may use it, and so end it: the binding is
+    // checked in the same step that takes (burns) the transaction. A callback is single-use.
+    const bound = state ? binding.bindingOf(req) : undefined;
+    const tx = state && bound ? await transactions.takeBound(state, bound) : undefined;
+    if (!tx) throw staleLogin();
     if (params.has('error')) {
       const error = safeErrorCode(params.get('error'));
       req.log?.warn({ idpError: error }, 'IdP refused the sign-in');
@@ -103,6 +106,8 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
         ...(result.sid ? { sid: result.sid } : {}),
       },
     });
+    // From now on this browser's sign-in starts are charged to this user, not to its IP.
+    if (typeof result.claims.sub === 'string') binding.markSignedIn(req, res, { issuer: config.oidc.issuerUrl, subject: result.claims.sub });
     req.log?.info('sign-in succeeded');
     deps.loginSync?.(result.claims, req.log); // returns at once: the redirect never waits for OneTalk
     // Checked again where it is used: a transaction stored by an earlier version may hold a path

@@ -1,3 +1,6 @@
+import { timingSafeEqual } from 'node:crypto';
+import { HttpProblem } from '../http/problem.js';
+
 /**
  * Login transactions, keyed by OAuth `state`. They live outside the session on purpose:
  * express-session saves whole sessions (last writer wins), so two tabs signing in at once would
@@ -7,27 +10,74 @@ export interface LoginTransaction {
   readonly codeVerifier: string;
   readonly nonce: string;
   readonly returnTo: string;
-  /** Hash of the browser-binding cookie: a callback from another browser is refused. */
+  /** Hash of the browser's login-cookie id: a callback from another browser is refused. */
   readonly binding: string;
   readonly createdAt: number;
 }
 
+/** Where pending sign-ins live between `/auth/login` and `/auth/callback`. */
+export interface LoginTransactionStore {
+  /** @throws LoginCapacityError when the store holds as many pending sign-ins as it may. */
+  put(state: string, tx: LoginTransaction): Promise<void>;
+  /**
+   * Returns and deletes the transaction, in one step, only when it exists, has not expired and
+   * was started by the browser whose binding hash is `binding`. Otherwise it is left untouched:
+   * someone who learned a victim's `state` cannot cancel the victim's sign-in.
+   */
+  takeBound(state: string, binding: string): Promise<LoginTransaction | undefined>;
+  close(): Promise<void>;
+}
+
+/**
+ * The earlier store contract, whose `take` deletes whatever browser asks. Only
+ * RedisTransactionStore still implements it (its bound take is in transactions-redis-binding.ts);
+ * nothing should call `take` any more.
+ */
 export interface TransactionStore {
   put(state: string, tx: LoginTransaction): Promise<void>;
-  /** Returns and deletes the transaction (single use); undefined when unknown or expired. */
   take(state: string): Promise<LoginTransaction | undefined>;
   close(): Promise<void>;
 }
 
+/** The shape of a stored transaction, for stores that read it back from text. */
+export function isLoginTransaction(value: unknown): value is LoginTransaction {
+  if (!value || typeof value !== 'object') return false;
+  const tx = value as Record<string, unknown>;
+  return (
+    typeof tx.codeVerifier === 'string' &&
+    typeof tx.nonce === 'string' &&
+    typeof tx.returnTo === 'string' &&
+    typeof tx.binding === 'string' &&
+    typeof tx.createdAt === 'number'
+  );
+}
+
+/**
+ * The in-memory store is full. New sign-ins are refused with 503 rather than pushing out a
+ * pending one: eviction would let a flood of starts cancel real users' sign-ins.
+ */
+export class LoginCapacityError extends HttpProblem {
+  constructor(retryAfterSeconds: number) {
+    super(
+      503,
+      'login_capacity_reached',
+      'Sign-in is busy',
+      'Too many sign-ins are in progress right now; try again shortly.',
+      {},
+      { 'Retry-After': String(retryAfterSeconds) },
+    );
+  }
+}
+
 export interface MemoryTransactionStoreOptions {
   ttlMs: number;
-  /** Bound on pending transactions; the oldest is dropped past it. */
+  /** Bound on pending transactions; past it `put` throws {@link LoginCapacityError}. */
   maxPending?: number;
   now?: () => number;
 }
 
 /** The in-memory transaction store: bounded, and expired entries never come back. */
-export class MemoryTransactionStore implements TransactionStore {
+export class MemoryTransactionStore implements LoginTransactionStore {
   private readonly pending = new Map<string, LoginTransaction>();
   private readonly ttlMs: number;
   private readonly maxPending: number;
@@ -42,16 +92,25 @@ export class MemoryTransactionStore implements TransactionStore {
   async put(state: string, tx: LoginTransaction): Promise<void> {
     this.prune();
     if (this.pending.size >= this.maxPending) {
-      const oldest = this.pending.keys().next().value;
-      if (oldest !== undefined) this.pending.delete(oldest);
+      // The oldest entry expires first: that is when room is certain to come back.
+      const oldest = this.pending.values().next().value;
+      const waitMs = oldest ? oldest.createdAt + this.ttlMs - this.now() : this.ttlMs;
+      throw new LoginCapacityError(Math.max(1, Math.ceil(waitMs / 1000)));
     }
     this.pending.set(state, tx);
   }
 
-  async take(state: string): Promise<LoginTransaction | undefined> {
+  async takeBound(state: string, binding: string): Promise<LoginTransaction | undefined> {
     const tx = this.pending.get(state);
+    if (!tx) return undefined;
+    if (this.expired(tx)) {
+      this.pending.delete(state);
+      return undefined;
+    }
+    const expected = Buffer.from(tx.binding);
+    const actual = Buffer.from(binding);
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
     this.pending.delete(state);
-    if (!tx || this.now() - tx.createdAt > this.ttlMs) return undefined;
     return tx;
   }
 
@@ -63,11 +122,14 @@ export class MemoryTransactionStore implements TransactionStore {
     return this.pending.size;
   }
 
+  private expired(tx: LoginTransaction): boolean {
+    return this.now() - tx.createdAt > this.ttlMs;
+  }
+
   /** Map order is insertion order, so expired entries sit at the front. */
   private prune(): void {
-    const cutoff = this.now() - this.ttlMs;
     for (const [state, tx] of this.pending) {
-      if (tx.createdAt >= cutoff) break;
+      if (!this.expired(tx)) break;
       this.pending.delete(state);
     }
   }

@@ -3,7 +3,7 @@ import defaults from '../../config/defaults.json' with { type: 'json' };
 import type { UpstreamPolicy } from '../onetalk/policy.js';
 import { defaultClaimMapping, type ClaimMapping } from '../profile/index.js';
 import { oneTalkSettings } from './onetalk.js';
-import { envSchema } from './schema.js';
+import { envSchema, removedVariables } from './schema.js';
 import { isLoopbackHost } from './url.js';
 
 /** The gateway's whole configuration: parsed once at start-up, frozen, typed. */
@@ -22,6 +22,10 @@ export interface Config {
     readonly absoluteTimeoutMs: number;
     readonly maxCount: number;
     readonly loginTransactionTtlMs: number;
+    /** Bound on pending sign-ins in the in-memory store; past it new sign-ins get 503. */
+    readonly loginTransactionMaxPending: number;
+    /** How long the login cookie of a browser that signed in keeps its own sign-in budget. */
+    readonly loginCookieSignedInTtlMs: number;
   };
   readonly oidc: {
     readonly issuerUrl: string;
@@ -51,8 +55,10 @@ export interface Config {
   readonly rateLimit: {
     /** Ticket requests per session per minute. */
     readonly ticketsPerMinute: number;
-    /** Sign-in starts per client IP per minute. */
-    readonly loginsPerMinute: number;
+    /** Sign-in starts per client IP per minute from browsers without a signed-in login cookie. */
+    readonly loginsPerIpPerMinute: number;
+    /** Sign-in starts per user per minute from browsers holding a login cookie of an earlier sign-in. */
+    readonly loginsPerUserPerMinute: number;
   };
   readonly shutdownGraceMs: number;
   /** Sync the contact to OneTalk in the background after each sign-in (default off). */
@@ -87,9 +93,13 @@ function deepFreeze<T>(value: T): T {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
-    throw new ConfigError([...new Set(problems)]);
+  const removed = Object.entries(removedVariables)
+    .filter(([name]) => env[name] !== undefined && env[name] !== '')
+    .map(([name, message]) => `${name}: ${message}`);
+  if (!parsed.success || removed.length > 0) {
+    const issues = parsed.success ? [] : parsed.error.issues;
+    const problems = issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    throw new ConfigError([...new Set([...problems, ...removed])]);
   }
   const e = parsed.data;
   const nodeEnv = e.NODE_ENV === 'production' || e.NODE_ENV === 'test' ? e.NODE_ENV : 'development';
@@ -107,6 +117,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT_MS,
       maxCount: e.SESSION_MAX_COUNT,
       loginTransactionTtlMs: defaults.loginTransactionTtlMs,
+      loginTransactionMaxPending: defaults.loginTransactionMaxPending,
+      loginCookieSignedInTtlMs: defaults.loginCookieSignedInTtlMs,
     },
     oidc: {
       issuerUrl: issuer.href,
@@ -128,7 +140,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     allowedOrigins: e.ALLOWED_ORIGINS,
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
-    rateLimit: { ticketsPerMinute: e.RATE_LIMIT_TICKETS_PER_MINUTE, loginsPerMinute: e.RATE_LIMIT_LOGINS_PER_MINUTE },
+    rateLimit: {
+      ticketsPerMinute: e.RATE_LIMIT_TICKETS_PER_MINUTE,
+      loginsPerIpPerMinute: e.RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE,
+      loginsPerUserPerMinute: e.RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE,
+    },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     syncContactOnLogin: e.SYNC_CONTACT_ON_LOGIN,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },

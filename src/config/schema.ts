@@ -191,7 +191,8 @@ export const envSchema = z.object({
     .optional()
     .transform((p) => p ?? defaults.redisKeyPrefix),
   RATE_LIMIT_TICKETS_PER_MINUTE: intIn(1, 100_000, defaults.rateLimitTicketsPerMinute),
-  RATE_LIMIT_LOGINS_PER_MINUTE: intIn(1, 100_000, defaults.rateLimitLoginsPerMinute),
+  RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: intIn(1, 1_000_000, defaults.rateLimitLoginsPerIpPerMinute),
+  RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE: intIn(1, 100_000, defaults.rateLimitLoginsPerUserPerMinute),
   SHUTDOWN_GRACE_MS: intIn(0, 300_000, defaults.shutdownGraceMs),
   SYNC_CONTACT_ON_LOGIN: z
     .enum(['true', 'false'], { error: 'must be true or false' })
@@ -214,3 +215,11 @@ export const envSchema = z.object({
 
 export type Env = z.output<typeof envSchema>;
 
+/**
+ * Variables that no longer exist. Setting one is an error naming what replaced it: left silently
+ * unread, an operator's old value would stop meaning what they think it does.
+ */
+export const removedVariables: Readonly<Record<string, string>> = {
+  RATE_LIMIT_LOGINS_PER_MINUTE:
+    'is no longer read: use RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE (sign-in starts per client IP from browsers without a login cookie, default 600) and RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE (per user, from browsers that signed in before, default 10)',
+};

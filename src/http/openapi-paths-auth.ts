@@ -48,16 +48,21 @@ const login: PathItemObject = {
     responses: {
       '303': redirect('To the IdP\'s authorization endpoint.', {
         'Set-Cookie': setCookie(
-          'The login-binding cookie (`onetalk.login`, `__Host-onetalk.login` over https) tying the callback to this browser.',
+          'The login cookie (`onetalk.login`, `__Host-onetalk.login` over https), signed by the gateway: it ties the callback to this ' +
+            'browser and, once a sign-in finished here, charges later starts to that user instead of the client IP.',
         ),
         'Cache-Control': ref('headers', 'NoStore'),
       }),
-      '429': rateLimited('Too many sign-in starts from this client IP in a minute.'),
+      '429': rateLimited(
+        'Too many sign-in starts in a minute: from this client IP by browsers without a login cookie of an earlier sign-in, ' +
+          'or by this user from browsers that signed in before.',
+      ),
       '503': problem(503, {
-        codes: ['idp_unavailable', 'rate_limit_unavailable', STORE_UNAVAILABLE],
+        codes: ['idp_unavailable', 'rate_limit_unavailable', STORE_UNAVAILABLE, 'login_capacity_reached'],
         description:
           'OIDC discovery has not succeeded yet (it retries in the background), the shared rate-limit store is unreachable, ' +
-          'or the session store (Redis) did not answer. `Retry-After` comes with the last two.',
+          'the session store (Redis) did not answer, or the in-memory store holds as many pending sign-ins as it may ' +
+          '(`login_capacity_reached`; a pending sign-in is never pushed out). `Retry-After` comes with all but the first.',
         html: true,
         headers: { 'Retry-After': RETRY_AFTER },
       }),
@@ -78,7 +83,8 @@ const callback: PathItemObject = {
     tags: ['auth'],
     summary: 'The IdP\'s redirect back: finish signing in',
     description:
-      'Single-use: checks state (and the binding cookie), PKCE, nonce and issuer, exchanges the code, reads userinfo and starts a session under a new id.',
+      'Single-use: checks state and the binding cookie in one step (a callback from another browser leaves the pending sign-in in place), ' +
+      'then PKCE, nonce and issuer; exchanges the code, reads userinfo and starts a session under a new id.',
     security: PUBLIC,
     parameters: [
       ...['code', 'state', 'iss', 'error', 'error_description'].map(
@@ -88,7 +94,7 @@ const callback: PathItemObject = {
     ],
     responses: {
       '303': redirect('Signed in: to the `returnTo` path given to /auth/login.', {
-        'Set-Cookie': setCookie('The session cookie (see the `sessionCookie` security scheme).'),
+        'Set-Cookie': setCookie('The session cookie (see the `sessionCookie` security scheme), and the login cookie, now naming the user.'),
       }),
       '400': problem(400, {
         codes: ['login_expired', 'login_denied', 'login_failed', 'profile_refused'],

@@ -40,7 +40,7 @@ describe('loadConfig', () => {
       expect(config.session.absoluteTimeoutMs).to.equal(12 * 3600 * 1000);
       expect(config.allowedOrigins).to.deep.equal([]);
       expect(config.redis).to.deep.equal({ url: undefined, keyPrefix: 'onetalk:' });
-      expect(config.rateLimit).to.deep.equal({ ticketsPerMinute: 30, loginsPerMinute: 30 });
+      expect(config.rateLimit).to.deep.equal({ ticketsPerMinute: 30, loginsPerIpPerMinute: 600, loginsPerUserPerMinute: 10 });
       expect(config.shutdownGraceMs).to.equal(10_000);
       expect(config.trustProxy).to.equal(false);
       expect(config.logLevel).to.equal('info');
@@ -114,6 +114,13 @@ describe('loadConfig', () => {
       { TRUST_PROXY: 'loopback, proxy.internal, 10.0.0.0/33' },
       'TRUST_PROXY: "proxy.internal, 10.0.0.0/33" is not a hop count, an address, a subnet, or one of loopback, linklocal, uniquelocal',
     ],
+    ['a per-IP sign-in limit of zero', { RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: '0' }, 'RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: must be at least 1'],
+    ['a per-user sign-in limit of zero', { RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE: '0' }, 'RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE: must be at least 1'],
+    [
+      'the removed RATE_LIMIT_LOGINS_PER_MINUTE, naming what replaced it',
+      { RATE_LIMIT_LOGINS_PER_MINUTE: '30' },
+      'RATE_LIMIT_LOGINS_PER_MINUTE: is no longer read: use RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE (sign-in starts per client IP from browsers without a login cookie, default 600) and RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE (per user, from browsers that signed in before, default 10)',
+    ],
   ];
   for (const [name, override, message] of cases) {
     it(`refuses ${name}`, () => {
@@ -148,6 +155,13 @@ describe('loadConfig', () => {
       'loopback, 10.0.0.0/8, 192.168.1.1/255.255.255.0, fd00::/8, 203.0.113.7',
     );
     expect(trust('linklocal,uniquelocal')).to.equal('linklocal,uniquelocal');
+  });
+
+  it('reports a removed variable together with the schema\'s problems', () => {
+    expect(problemsOf({ ...valid, PORT: 'x', RATE_LIMIT_LOGINS_PER_MINUTE: '30' }).map((p) => p.split(':')[0])).to.deep.equal([
+      'PORT',
+      'RATE_LIMIT_LOGINS_PER_MINUTE',
+    ]);
   });
 
   it('allows plain http towards loopback hosts only, and says so', () => {

@@ -128,7 +128,7 @@ async function run(label: string, env: Record<string, string>, expectAllOk: bool
       ONETALK_TIMEOUT_MS: String(LATENCY_MS + 9000),
       // Other engineers' per-session and per-IP limits would refuse a load test from one address.
       RATE_LIMIT_TICKETS_PER_MINUTE: '100000',
-      RATE_LIMIT_LOGINS_PER_MINUTE: '100000',
+      RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: '100000',
       ...env,
     },
   });

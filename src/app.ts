@@ -6,6 +6,7 @@ import { MemoryReplayGuard } from './auth/backchannel-replay.js';
 import { createLoginSync } from './auth/login-sync.js';
 import { createAuthRouter } from './auth/routes.js';
 import { OidcClient } from './auth/oidc.js';
+import { loginBindingFor } from './auth/binding.js';
 import { MemoryTransactionStore } from './auth/transactions.js';
 import type { Config } from './config/index.js';
 import { corsForAllowedOrigins, createHttpLogger, createLogger, errorHandler, notFound, type OriginPolicy } from './http/index.js';
@@ -17,14 +18,14 @@ import { createLivechatRouter } from './livechat/routes.js';
 import { createWidgetRouter } from './livechat/widget.js';
 import { createOneTalkClient, type OneTalkClient } from './onetalk/index.js';
 import { createRedisResources } from './redis/resources.js';
-import { createSessions, MemorySessionStore, type SessionStore, type TransactionStore } from './session/index.js';
+import { createSessions, MemorySessionStore, type LoginTransactionStore, type SessionStore } from './session/index.js';
 
 /** Everything createApp may be handed instead of building it itself (tests inject fakes of time). */
 export interface AppDeps {
   logger?: Logger;
   onetalk?: OneTalkClient;
   sessionStore?: SessionStore;
-  transactions?: TransactionStore;
+  transactions?: LoginTransactionStore;
   oidc?: OidcClient;
   now?: () => number;
   /** `npm run demo` only: the demo page's routes, mounted at `/`. Production never passes one. */
@@ -77,7 +78,10 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   const redis = config.redis.url ? createRedisResources(config, logger.child({ component: 'redis' })) : undefined;
   const redisClient = deps.redisClient ?? redis?.client;
   const sessionStore = deps.sessionStore ?? redis?.sessionStore ?? new MemorySessionStore({ maxSessions: config.session.maxCount, now });
-  const transactions = deps.transactions ?? redis?.transactions ?? new MemoryTransactionStore({ ttlMs: config.session.loginTransactionTtlMs, now });
+  const transactions =
+    deps.transactions ??
+    redis?.transactions ??
+    new MemoryTransactionStore({ ttlMs: config.session.loginTransactionTtlMs, maxPending: config.session.loginTransactionMaxPending, now });
   metrics.watch({ onetalk, sessionStore });
   const originPolicy: OriginPolicy = { trustedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]) };
 
@@ -104,8 +108,11 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
     now,
   });
   const cors = corsForAllowedOrigins(config.allowedOrigins);
+  const loginBinding = loginBindingFor(config, now);
   const limits = createRateLimiters({
     ...config.rateLimit,
+    loginBudgetKey: (req) => loginBinding.userBudgetKey(req),
+    now,
     logger,
     sessionIdOf: sessions.idOf,
     ...(config.redis.url && redisClient ? { redis: { client: redisClient, keyPrefix: config.redis.keyPrefix } } : {}),

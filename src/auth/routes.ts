@@ -3,8 +3,8 @@ import * as client from 'openid-client';
 import type { Config } from '../config/index.js';
 import { HttpProblem, requireCsrfHeaderOrOrigin, type OriginPolicy } from '../http/index.js';
 import { displayUser, mapClaims, pickSessionClaims } from '../profile/index.js';
-import type { Sessions, TransactionStore } from '../session/index.js';
-import { bindingMatches, ensureBinding } from './binding.js';
+import type { LoginTransactionStore, Sessions } from '../session/index.js';
+import { loginBindingFor } from './binding.js';
 import type { LoginSync } from './login-sync.js';
 import { LoginError, type OidcClient } from './oidc.js';
 import { safeReturnTo } from './return-to.js';
@@ -13,7 +13,7 @@ import { signInProblem } from './sign-in-problem.js';
 export interface AuthRouterDeps {
   config: Config;
   oidc: OidcClient;
-  transactions: TransactionStore;
+  transactions: LoginTransactionStore;
   sessions: Sessions;
   originPolicy: OriginPolicy;
   now: () => number;
@@ -41,6 +41,7 @@ const safeErrorCode = (value: string | null) => (value && /^[a-z_]{1,64}$/.test(
 /** Routes of the sign-in flow. Handlers stay thin: OIDC work lives in OidcClient. */
 export function createAuthRouter(deps: AuthRouterDeps): Router {
   const { config, oidc, transactions, sessions, now } = deps;
+  const binding = loginBindingFor(config, now);
   const router = Router();
 
   // With an https PUBLIC_URL the session cookie is Secure, and a browser drops a Secure cookie
@@ -58,8 +59,8 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     const state = client.randomState();
     const nonce = client.randomNonce();
     const codeVerifier = client.randomPKCECodeVerifier();
-    const binding = ensureBinding(req, res, config.secureCookies, config.session.loginTransactionTtlMs);
-    await transactions.put(state, { codeVerifier, nonce, returnTo: safeReturnTo(req.query.returnTo), binding, createdAt: now() });
+    const bound = binding.ensure(req, res);
+    await transactions.put(state, { codeVerifier, nonce, returnTo: safeReturnTo(req.query.returnTo), binding: bound, createdAt: now() });
     let url: URL;
     try {
       url = await oidc.authorizationUrl({ state, nonce, codeVerifier });
@@ -76,9 +77,11 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     const search = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
     const params = new URLSearchParams(search);
     const state = params.get('state');
-    // Take (and so burn) the transaction before anything else: a callback is single-use.
-    const tx = state ? await transactions.take(state) : undefined;
-    if (!tx || !bindingMatches(req, config.secureCookies, tx.binding)) throw staleLogin();
+    // Only the browser that started this sign-in may use it, and so end it: the binding is
+    // checked in the same step that takes (burns) the transaction. A callback is single-use.
+    const bound = state ? binding.bindingOf(req) : undefined;
+    const tx = state && bound ? await transactions.takeBound(state, bound) : undefined;
+    if (!tx) throw staleLogin();
     if (params.has('error')) {
       const error = safeErrorCode(params.get('error'));
       req.log?.warn({ idpError: error }, 'IdP refused the sign-in');
@@ -111,9 +114,13 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
       req.log?.warn('sign-in ended by a logout at the IdP while it was in progress');
       throw staleLogin();
     }
+    // From now on this browser's sign-in starts are charged to this user, not to its IP.
+    if (typeof result.claims.sub === 'string') binding.markSignedIn(req, res, { issuer: config.oidc.issuerUrl, subject: result.claims.sub });
     req.log?.info('sign-in succeeded');
     deps.loginSync?.(result.claims, req.log); // returns at once: the redirect never waits for OneTalk
-    res.redirect(303, tx.returnTo);
+    // Checked again where it is used: a transaction stored by an earlier version may hold a path
+    // that older rules let through.
+    res.redirect(303, safeReturnTo(tx.returnTo));
   });
 
   router.post('/logout', requireCsrfHeaderOrOrigin(deps.originPolicy), async (req, res) => {

@@ -1,16 +1,35 @@
-import type { LoginTransaction, TransactionStore } from '../session/index.js';
+import { timingSafeEqual } from 'node:crypto';
+import { HttpProblem } from '../http/problem.js';
+import type { LoginTransaction, LoginTransactionStore } from '../session/index.js';
 
-export type { LoginTransaction, TransactionStore };
+export { isLoginTransaction, type LoginTransaction, type LoginTransactionStore } from '../session/index.js';
+
+/**
+ * The in-memory store is full. New sign-ins are refused with 503 rather than pushing out a
+ * pending one: eviction would let a flood of starts cancel real users' sign-ins.
+ */
+export class LoginCapacityError extends HttpProblem {
+  constructor(retryAfterSeconds: number) {
+    super(
+      503,
+      'login_capacity_reached',
+      'Sign-in is busy',
+      'Too many sign-ins are in progress right now; try again shortly.',
+      {},
+      { 'Retry-After': String(retryAfterSeconds) },
+    );
+  }
+}
 
 export interface MemoryTransactionStoreOptions {
   ttlMs: number;
-  /** Bound on pending transactions; the oldest is dropped past it. */
+  /** Bound on pending transactions; past it `put` throws {@link LoginCapacityError}. */
   maxPending?: number;
   now?: () => number;
 }
 
 /** The in-memory transaction store: bounded, and expired entries never come back. */
-export class MemoryTransactionStore implements TransactionStore {
+export class MemoryTransactionStore implements LoginTransactionStore {
   private readonly pending = new Map<string, LoginTransaction>();
   private readonly ttlMs: number;
   private readonly maxPending: number;
@@ -25,16 +44,25 @@ export class MemoryTransactionStore implements TransactionStore {
   async put(state: string, tx: LoginTransaction): Promise<void> {
     this.prune();
     if (this.pending.size >= this.maxPending) {
-      const oldest = this.pending.keys().next().value;
-      if (oldest !== undefined) this.pending.delete(oldest);
+      // The oldest entry expires first: that is when room is certain to come back.
+      const oldest = this.pending.values().next().value;
+      const waitMs = oldest ? oldest.createdAt + this.ttlMs - this.now() : this.ttlMs;
+      throw new LoginCapacityError(Math.max(1, Math.ceil(waitMs / 1000)));
     }
     this.pending.set(state, tx);
   }
 
-  async take(state: string): Promise<LoginTransaction | undefined> {
+  async takeBound(state: string, binding: string): Promise<LoginTransaction | undefined> {
     const tx = this.pending.get(state);
+    if (!tx) return undefined;
+    if (this.expired(tx)) {
+      this.pending.delete(state);
+      return undefined;
+    }
+    const expected = Buffer.from(tx.binding);
+    const actual = Buffer.from(binding);
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
     this.pending.delete(state);
-    if (!tx || this.now() - tx.createdAt > this.ttlMs) return undefined;
     return tx;
   }
 
@@ -46,11 +74,14 @@ export class MemoryTransactionStore implements TransactionStore {
     return this.pending.size;
   }
 
+  private expired(tx: LoginTransaction): boolean {
+    return this.now() - tx.createdAt > this.ttlMs;
+  }
+
   /** Map order is insertion order, so expired entries sit at the front. */
   private prune(): void {
-    const cutoff = this.now() - this.ttlMs;
     for (const [state, tx] of this.pending) {
-      if (tx.createdAt >= cutoff) break;
+      if (!this.expired(tx)) break;
       this.pending.delete(state);
     }
   }

@@ -4,7 +4,7 @@ import type { UpstreamPolicy } from '../onetalk/policy.js';
 import { defaultClaimMapping, type ClaimMapping } from '../profile/index.js';
 import { clientAuthentication, clientAuthenticationProblems, type ClientAuthentication } from './oidc.js';
 import { oneTalkSettings } from './onetalk.js';
-import { envSchema } from './schema.js';
+import { envSchema, removedVariables } from './schema.js';
 import { isLoopbackHost } from './url.js';
 
 /** The gateway's whole configuration: parsed once at start-up, frozen, typed. */
@@ -23,6 +23,10 @@ export interface Config {
     readonly absoluteTimeoutMs: number;
     readonly maxCount: number;
     readonly loginTransactionTtlMs: number;
+    /** Bound on pending sign-ins in the in-memory store; past it new sign-ins get 503. */
+    readonly loginTransactionMaxPending: number;
+    /** How long the login cookie of a browser that signed in keeps its own sign-in budget. */
+    readonly loginCookieSignedInTtlMs: number;
   };
   readonly oidc: {
     readonly issuerUrl: string;
@@ -63,15 +67,18 @@ export interface Config {
   readonly rateLimit: {
     /** Ticket requests per session per minute. */
     readonly ticketsPerMinute: number;
-    /** Sign-in starts per client IP per minute. */
-    readonly loginsPerMinute: number;
+    /** Sign-in starts per client IP per minute from browsers without a signed-in login cookie. */
+    readonly loginsPerIpPerMinute: number;
+    /** Sign-in starts per user per minute from browsers holding a login cookie of an earlier sign-in. */
+    readonly loginsPerUserPerMinute: number;
   };
   readonly shutdownGraceMs: number;
   /** Sync the contact to OneTalk in the background after each sign-in (default off). */
   readonly syncContactOnLogin: boolean;
   /** `/metrics`: on the main port behind `token`, or on its own `port` (then not on the main app). */
   readonly metrics: { readonly token: string | undefined; readonly port: number | undefined };
-  readonly trustProxy: boolean | number | string;
+  /** Express `trust proxy`: off, a hop count, or the proxies' addresses/subnets (never `true`). */
+  readonly trustProxy: false | number | string;
   readonly logLevel: string;
 }
 
@@ -103,6 +110,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const issues = parsed.success ? [] : parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? ''), message: issue.message }));
   // Rules across variables, on the raw values, so they are reported alongside every other problem.
   issues.push(...clientAuthenticationProblems(env, new Set(issues.map((issue) => issue.variable))));
+  for (const [name, message] of Object.entries(removedVariables)) {
+    if (env[name] !== undefined && env[name] !== '') issues.push({ variable: name, message });
+  }
   if (!parsed.success || issues.length) {
     // In the schema's order, so a cross-variable rule reads next to the variable it names.
     const rank = (variable: string) => {
@@ -128,6 +138,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT_MS,
       maxCount: e.SESSION_MAX_COUNT,
       loginTransactionTtlMs: defaults.loginTransactionTtlMs,
+      loginTransactionMaxPending: defaults.loginTransactionMaxPending,
+      loginCookieSignedInTtlMs: defaults.loginCookieSignedInTtlMs,
     },
     oidc: {
       issuerUrl: issuer.href,
@@ -152,7 +164,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     allowedOrigins: e.ALLOWED_ORIGINS,
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
-    rateLimit: { ticketsPerMinute: e.RATE_LIMIT_TICKETS_PER_MINUTE, loginsPerMinute: e.RATE_LIMIT_LOGINS_PER_MINUTE },
+    rateLimit: {
+      ticketsPerMinute: e.RATE_LIMIT_TICKETS_PER_MINUTE,
+      loginsPerIpPerMinute: e.RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE,
+      loginsPerUserPerMinute: e.RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE,
+    },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     syncContactOnLogin: e.SYNC_CONTACT_ON_LOGIN,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIP } from 'node:net';
 import { isSupportedCountry } from 'libphonenumber-js';
 import defaults from '../../config/defaults.json' with { type: 'json' };
 import { authParams, clientAuthMethod, clientPrivateKey, clientSecret, usePar } from './oidc.js';
@@ -51,31 +52,69 @@ const sessionSecrets = z
   .refine((list) => list.length > 0, 'is required')
   .refine((list) => list.every((secret) => secret.length >= 32), 'every secret must be at least 32 characters');
 
+/**
+ * Origins of pages that embed the widget. Browsers send an exact Origin, so a wildcard could only
+ * ever fail to match; plain http would let anyone on the network speak for that page.
+ */
 const allowedOrigins = z
   .string()
   .optional()
   .transform((s, ctx) => {
     const origins: string[] = [];
+    const refuse = (message: string) => ctx.addIssue({ code: 'custom', message });
     for (const item of (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
       const origin = parseOrigin(item);
-      if (!origin) {
-        ctx.addIssue({ code: 'custom', message: `"${item}" is not an origin (scheme://host[:port], no path)` });
-        return z.NEVER;
-      }
-      origins.push(origin);
+      if (!origin) refuse(`"${item}" is not an origin (scheme://host[:port], no path)`);
+      else if (new URL(origin).hostname.includes('*')) refuse(`"${item}" is a wildcard, which never matches: list each origin`);
+      else if (!isSecureOrLoopback(new URL(origin))) refuse(`"${item}" must use https (plain http is allowed only for a loopback origin)`);
+      else origins.push(origin);
     }
     return [...new Set(origins)];
   });
 
+/** Names proxy-addr (Express) knows, besides addresses and subnets. */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, `address/prefix` or `address/netmask`, as proxy-addr accepts them. */
+function isProxyAddress(item: string): boolean {
+  if (PROXY_NAMES.has(item)) return true;
+  const [address = '', range, ...rest] = item.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4;
+}
+
+/**
+ * Express `trust proxy`: a hop count, or the proxies' addresses and subnets. `true` is refused:
+ * it trusts the leftmost X-Forwarded-For, which any client writes itself, so one client could
+ * take any IP (escaping the per-IP sign-in limit, or spending a victim's).
+ */
 const trustProxy = z
   .string()
   .trim()
   .optional()
-  .transform((v): boolean | number | string => {
-    if (v === undefined || v === '' || v === 'false') return false;
-    if (v === 'true') return true;
+  .transform((v, ctx): false | number | string => {
+    if (v === undefined || v === '' || v.toLowerCase() === 'false') return false;
+    if (v.toLowerCase() === 'true') {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'true would trust any X-Forwarded-For a client sends; give the number of proxies in front (e.g. 1) or their addresses/subnets (e.g. loopback, 10.0.0.0/8)',
+      });
+      return z.NEVER;
+    }
     if (/^\d+$/.test(v)) return Number(v);
-    return v; // express accepts 'loopback', IP lists and subnets
+    const bad = v.split(',').map((x) => x.trim()).filter((x) => !isProxyAddress(x));
+    if (bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${bad.join(', ')}" is not a hop count, an address, a subnet, or one of loopback, linklocal, uniquelocal`,
+      });
+      return z.NEVER;
+    }
+    return v;
   });
 
 const redisUrl = z
@@ -159,7 +198,8 @@ export const envSchema = z.object({
     .optional()
     .transform((p) => p ?? defaults.redisKeyPrefix),
   RATE_LIMIT_TICKETS_PER_MINUTE: intIn(1, 100_000, defaults.rateLimitTicketsPerMinute),
-  RATE_LIMIT_LOGINS_PER_MINUTE: intIn(1, 100_000, defaults.rateLimitLoginsPerMinute),
+  RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: intIn(1, 1_000_000, defaults.rateLimitLoginsPerIpPerMinute),
+  RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE: intIn(1, 100_000, defaults.rateLimitLoginsPerUserPerMinute),
   SHUTDOWN_GRACE_MS: intIn(0, 300_000, defaults.shutdownGraceMs),
   SYNC_CONTACT_ON_LOGIN: z
     .enum(['true', 'false'], { error: 'must be true or false' })
@@ -181,3 +221,12 @@ export const envSchema = z.object({
 });
 
 export type Env = z.output<typeof envSchema>;
+
+/**
+ * Variables that no longer exist. Setting one is an error naming what replaced it: left silently
+ * unread, an operator's old value would stop meaning what they think it does.
+ */
+export const removedVariables: Readonly<Record<string, string>> = {
+  RATE_LIMIT_LOGINS_PER_MINUTE:
+    'is no longer read: use RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE (sign-in starts per client IP from browsers without a login cookie, default 600) and RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE (per user, from browsers that signed in before, default 10)',
+};

@@ -38,7 +38,9 @@ const login: PathItemObject = {
       {
         name: 'returnTo',
         in: 'query',
-        description: 'Where to land after sign-in: a same-origin relative path. Anything else (`//…`, `/\\…`, absolute URLs) becomes `/`.',
+        description:
+          'Where to land after sign-in: a same-origin relative path, checked after dot segments (also `%2e`) are resolved. ' +
+          'Anything else (`//…`, `/..//…`, `/\\…`, control characters, absolute URLs) becomes `/`.',
         schema: { type: 'string', maxLength: 2048 },
       },
       ref('parameters', 'RequestId'),
@@ -46,21 +48,26 @@ const login: PathItemObject = {
     responses: {
       '303': redirect('To the IdP\'s authorization endpoint (with PAR: carrying only `client_id` and `request_uri`).', {
         'Set-Cookie': setCookie(
-          'The login-binding cookie (`onetalk.login`, `__Host-onetalk.login` over https) tying the callback to this browser.',
+          'The login cookie (`onetalk.login`, `__Host-onetalk.login` over https), signed by the gateway: it ties the callback to this ' +
+            'browser and, once a sign-in finished here, charges later starts to that user instead of the client IP.',
         ),
         'Cache-Control': ref('headers', 'NoStore'),
       }),
-      '429': rateLimited('Too many sign-in starts from this client IP in a minute.'),
+      '429': rateLimited(
+        'Too many sign-in starts in a minute: from this client IP by browsers without a login cookie of an earlier sign-in, ' +
+          'or by this user from browsers that signed in before.',
+      ),
       '502': problem(502, {
         codes: ['idp_unreachable', 'idp_refused'],
         description: 'With PAR, the IdP\'s pushed-authorization endpoint could not be reached (`idp_unreachable`) or refused the gateway (`idp_refused`).',
         html: true,
       }),
       '503': problem(503, {
-        codes: ['idp_unavailable', 'rate_limit_unavailable', STORE_UNAVAILABLE],
+        codes: ['idp_unavailable', 'rate_limit_unavailable', STORE_UNAVAILABLE, 'login_capacity_reached'],
         description:
           'OIDC discovery has not succeeded yet (it retries in the background), the shared rate-limit store is unreachable, ' +
-          'or the session store (Redis) did not answer. `Retry-After` comes with the last two.',
+          'the session store (Redis) did not answer, or the in-memory store holds as many pending sign-ins as it may ' +
+          '(`login_capacity_reached`; a pending sign-in is never pushed out). `Retry-After` comes with all but the first.',
         html: true,
         headers: { 'Retry-After': RETRY_AFTER },
       }),
@@ -81,7 +88,8 @@ const callback: PathItemObject = {
     tags: ['auth'],
     summary: 'The IdP\'s redirect back: finish signing in',
     description:
-      'Single-use: checks state (and the binding cookie), PKCE, nonce and issuer, exchanges the code, reads userinfo and starts a session under a new id.',
+      'Single-use: checks state and the binding cookie in one step (a callback from another browser leaves the pending sign-in in place), ' +
+      'then PKCE, nonce and issuer; exchanges the code, reads userinfo and starts a session under a new id.',
     security: PUBLIC,
     parameters: [
       ...['code', 'state', 'iss', 'error', 'error_description'].map(
@@ -91,7 +99,7 @@ const callback: PathItemObject = {
     ],
     responses: {
       '303': redirect('Signed in: to the `returnTo` path given to /auth/login.', {
-        'Set-Cookie': setCookie('The session cookie (see the `sessionCookie` security scheme).'),
+        'Set-Cookie': setCookie('The session cookie (see the `sessionCookie` security scheme), and the login cookie, now naming the user.'),
       }),
       '400': problem(400, {
         codes: ['login_expired', 'login_denied', 'login_failed', 'profile_refused'],

@@ -3,6 +3,7 @@ import { ipKeyGenerator, rateLimit, type Logger as RateLimitLogger, type Options
 import type { Logger } from 'pino';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { HttpProblem } from './problem.js';
+import { ClockedMemoryStore } from './rate-limit-memory.js';
 
 /** The one thing the Redis store needs from a client: node-redis' raw `sendCommand`. */
 export interface RedisCommandSender {
@@ -13,8 +14,18 @@ export interface RedisCommandSender {
 export interface RateLimitOptions {
   /** Ticket requests per session per minute. */
   ticketsPerMinute: number;
-  /** Sign-in starts per client IP per minute. */
-  loginsPerMinute: number;
+  /** Sign-in starts per client IP per minute, from browsers {@link loginBudgetKey} gives no key. */
+  loginsPerIpPerMinute: number;
+  /** Sign-in starts per minute for each key {@link loginBudgetKey} gives. */
+  loginsPerUserPerMinute: number;
+  /**
+   * The key of a sign-in start with a budget of its own (a user whose verified login cookie says
+   * they signed in here before), or undefined to charge the client IP. It must be unforgeable:
+   * every distinct key is a fresh budget.
+   */
+  loginBudgetKey?: (req: Request) => string | undefined;
+  /** The clock of the in-process counters (tests walk through minutes); Redis keeps its own time. */
+  now?: () => number;
   logger: Logger;
   /** The verified session id of a request (the signed cookie), without reading the store. */
   sessionIdOf: (req: Request) => string | undefined;
@@ -31,7 +42,10 @@ export interface RateLimitOptions {
 export interface RateLimiters {
   /** `POST /api/livechat/ticket`, keyed by the signed session cookie; mount after the CSRF guard. */
   readonly tickets: RequestHandler;
-  /** `GET /auth/login`, keyed by client IP (`req.ip`, so `TRUST_PROXY` decides what that is). */
+  /**
+   * `GET /auth/login`: keyed by user for a browser that signed in before, else by client IP
+   * (`req.ip`, so `TRUST_PROXY` decides what that is).
+   */
   readonly logins: RequestHandler;
 }
 
@@ -97,15 +111,15 @@ function redisStore(redis: NonNullable<RateLimitOptions['redis']>, name: string)
   });
 }
 
-/** Seconds until the window resets, as express-rate-limit computes it for its own header. */
-function retryAfterSeconds(req: Request): number {
+/** Seconds until the window resets, on the clock of the store that set the reset time. */
+function retryAfterSeconds(req: Request, clock: () => number): number {
   const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-  return reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : Math.ceil(WINDOW_MS / 1000);
+  return reset ? Math.max(1, Math.ceil((reset.getTime() - clock()) / 1000)) : Math.ceil(WINDOW_MS / 1000);
 }
 
 /** Past the limit: a problem through the app's one error handler, so the shape is the usual one. */
-const refuse: Options['handler'] = (req, _res, next) => {
-  const seconds = retryAfterSeconds(req);
+const refuseWith = (clock: () => number): Options['handler'] => (req, _res, next) => {
+  const seconds = retryAfterSeconds(req, clock);
   next(
     new HttpProblem(
       429,
@@ -139,22 +153,50 @@ function sessionKey(sessionIdOf: (req: Request) => string | undefined): (req: Re
 }
 
 /**
+ * Who pays for a sign-in start. Browsers without a verified key share their IP's ceiling (an
+ * office behind one NAT: set it for the rush at 9:00). A browser whose user signed in here
+ * before is charged to that user alone, so a cookieless flood from the same IP, which spends
+ * the IP's ceiling, cannot lock it out, and a user who hammers sign-in is limited on their own.
+ */
+function loginBudget(options: RateLimitOptions): { key(req: Request): string; limit(req: Request): number } {
+  const keys = new WeakMap<Request, string>();
+  const key = (req: Request): string => {
+    let value = keys.get(req);
+    if (value === undefined) {
+      const user = options.loginBudgetKey?.(req);
+      value = user ? `user:${user}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+      keys.set(req, value);
+    }
+    return value;
+  };
+  return {
+    key,
+    limit: (req) => (key(req).startsWith('user:') ? options.loginsPerUserPerMinute : options.loginsPerIpPerMinute),
+  };
+}
+
+/**
  * Builds the ticket and login limiters: a one-minute fixed window, `RateLimit`/`RateLimit-Policy`
  * headers (IETF draft 8) on every answer, `Retry-After` and a 429 `rate_limited` problem past
  * the limit. The upstream is never called for a refused request: the limiter answers first.
  */
 export function createRateLimiters(options: RateLimitOptions): RateLimiters {
   const logger = rateLimitLogger(options.logger.child({ component: 'rate-limit' }));
+  // Redis sets reset times by its own TTLs, on wall-clock time; in process, by the app's clock.
+  const clock = options.redis ? Date.now : (options.now ?? Date.now);
   const common = {
     windowMs: WINDOW_MS,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    handler: refuse,
+    handler: refuseWith(clock),
     logger,
     // Our own store errors are already problems; never admit requests unlimited.
     passOnStoreError: false,
   } as const;
-  const store = (name: string): { store?: Store } => (options.redis ? { store: redisStore(options.redis, name) } : {});
+  const store = (name: string): { store: Store } => ({
+    store: options.redis ? redisStore(options.redis, name) : new ClockedMemoryStore(clock),
+  });
+  const logins = loginBudget(options);
   return {
     tickets: rateLimit({
       ...common,
@@ -163,6 +205,12 @@ export function createRateLimiters(options: RateLimitOptions): RateLimiters {
       identifier: 'tickets',
       keyGenerator: sessionKey(options.sessionIdOf),
     }),
-    logins: rateLimit({ ...common, ...store('logins'), limit: options.loginsPerMinute, identifier: 'logins' }),
+    logins: rateLimit({
+      ...common,
+      ...store('logins'),
+      keyGenerator: logins.key,
+      limit: logins.limit,
+      identifier: (req) => (logins.key(req).startsWith('user:') ? 'logins-per-user' : 'logins-per-ip'),
+    }),
   };
 }

@@ -1,4 +1,4 @@
-import type { LoginTransaction, TransactionStore } from '../session/index.js';
+import { isLoginTransaction, type LoginTransaction, type LoginTransactionStore } from '../session/index.js';
 import { guarded } from './errors.js';
 import { lua, type RedisScripts } from './scripts.js';
 
@@ -15,28 +15,29 @@ export interface RedisTransactionStoreOptions {
 /** `state` as the gateway mints it (base64url); anything else is not looked up at all. */
 const STATE = /^[A-Za-z0-9_-]{16,128}$/;
 
-function isTransaction(value: unknown): value is LoginTransaction {
-  if (!value || typeof value !== 'object') return false;
-  const tx = value as Record<string, unknown>;
-  return (
-    typeof tx.codeVerifier === 'string' &&
-    typeof tx.nonce === 'string' &&
-    typeof tx.returnTo === 'string' &&
-    typeof tx.binding === 'string' &&
-    typeof tx.createdAt === 'number'
-  );
-}
-
 const PUT = lua(`redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`);
-const TAKE = lua(`return redis.call('GETDEL', KEYS[1])`);
+
+/**
+ * KEYS[1] = the transaction, ARGV[1] = the caller's binding hash. Returns the stored JSON when it
+ * was bound to that hash (and deletes it), else false and leaves it. The compared value is a
+ * SHA-256 of a 128-bit secret, so a non-constant-time comparison reveals nothing usable.
+ */
+const TAKE_IF_BOUND = lua(`local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+local ok, tx = pcall(cjson.decode, raw)
+if not ok or type(tx) ~= 'table' or tx.binding ~= ARGV[1] then return false end
+redis.call('DEL', KEYS[1])
+return raw`);
 
 /**
  * Login transactions in Redis, so a sign-in started on one instance can finish on another.
- * Redis expires them (`PX`), and `GETDEL` reads and deletes in one step: two callbacks racing
- * with the same `state`, even on two instances, cannot both get the transaction.
+ * Redis expires them (`PX`; never evicted early with `maxmemory-policy noeviction`), and the take
+ * reads, compares the browser binding and deletes in one script: a request from another browser
+ * that learned `state` leaves the transaction in place, and two callbacks racing with the same
+ * `state`, even on two instances, cannot both get it.
  */
-export class RedisTransactionStore implements TransactionStore {
+export class RedisTransactionStore implements LoginTransactionStore {
   readonly #scripts: RedisScripts;
   readonly #keyPrefix: string;
   readonly #ttlMs: number;
@@ -50,14 +51,13 @@ export class RedisTransactionStore implements TransactionStore {
   }
 
   async put(state: string, tx: LoginTransaction): Promise<void> {
-    const key = `${this.#keyPrefix}login:${state}`;
-    await guarded(this.#scripts.run(PUT, [key], [JSON.stringify(tx), this.#ttlMs]), this.#deadlineMs);
+    await guarded(this.#scripts.run(PUT, [`${this.#keyPrefix}login:${state}`], [JSON.stringify(tx), this.#ttlMs]), this.#deadlineMs);
   }
 
-  async take(state: string): Promise<LoginTransaction | undefined> {
+  async takeBound(state: string, binding: string): Promise<LoginTransaction | undefined> {
     // `state` comes from the callback's query string: never let it shape arbitrary keys.
     if (!STATE.test(state)) return undefined;
-    const raw = await guarded(this.#scripts.run(TAKE, [`${this.#keyPrefix}login:${state}`], []), this.#deadlineMs);
+    const raw = await guarded(this.#scripts.run(TAKE_IF_BOUND, [`${this.#keyPrefix}login:${state}`], [binding]), this.#deadlineMs);
     if (typeof raw !== 'string') return undefined;
     let parsed: unknown;
     try {
@@ -65,7 +65,7 @@ export class RedisTransactionStore implements TransactionStore {
     } catch {
       return undefined;
     }
-    return isTransaction(parsed) ? parsed : undefined;
+    return isLoginTransaction(parsed) ? parsed : undefined;
   }
 
   /** The Redis client belongs to the app's Redis resources, which close it. */

@@ -9,4 +9,4 @@ export { newSessionId, splitSessionId, userTag, SESSION_ID } from './ids.js';
 export { sessionMatches, type ReplayGuard } from './revoke.js';
 export type { CreateOptions, CreateRefusal, Revocation, SessionStore } from './store.js';
 export type { LogoutTarget, SessionRecord, SessionUser, StoredSession } from './types.js';
-export type { LoginTransaction, TransactionStore } from './login-transaction.js';
+export { isLoginTransaction, type LoginTransaction, type LoginTransactionStore } from './login-transaction.js';

@@ -8,14 +8,33 @@ export interface LoginTransaction {
   readonly codeVerifier: string;
   readonly nonce: string;
   readonly returnTo: string;
-  /** Hash of the browser-binding cookie: a callback from another browser is refused. */
+  /** Hash of the browser's login-cookie id: a callback from another browser is refused. */
   readonly binding: string;
   readonly createdAt: number;
 }
 
-export interface TransactionStore {
+/** Where pending sign-ins live between `/auth/login` and `/auth/callback`. */
+export interface LoginTransactionStore {
+  /** @throws when the store holds as many pending sign-ins as it may (memory: LoginCapacityError). */
   put(state: string, tx: LoginTransaction): Promise<void>;
-  /** Returns and deletes the transaction (single use); undefined when unknown or expired. */
-  take(state: string): Promise<LoginTransaction | undefined>;
+  /**
+   * Returns and deletes the transaction, in one step, only when it exists, has not expired and
+   * was started by the browser whose binding hash is `binding`. Otherwise it is left untouched:
+   * someone who learned a victim's `state` cannot cancel the victim's sign-in.
+   */
+  takeBound(state: string, binding: string): Promise<LoginTransaction | undefined>;
   close(): Promise<void>;
+}
+
+/** The shape of a stored transaction, for stores that read it back from text. */
+export function isLoginTransaction(value: unknown): value is LoginTransaction {
+  if (!value || typeof value !== 'object') return false;
+  const tx = value as Record<string, unknown>;
+  return (
+    typeof tx.codeVerifier === 'string' &&
+    typeof tx.nonce === 'string' &&
+    typeof tx.returnTo === 'string' &&
+    typeof tx.binding === 'string' &&
+    typeof tx.createdAt === 'number'
+  );
 }

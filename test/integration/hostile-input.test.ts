@@ -90,7 +90,7 @@ describe('hostile input against the whole gateway', function () {
 
   before(async () => {
     prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
-    system = await startSystem({ env: { RATE_LIMIT_TICKETS_PER_MINUTE: '100000', RATE_LIMIT_LOGINS_PER_MINUTE: '100000' } });
+    system = await startSystem({ env: { RATE_LIMIT_TICKETS_PER_MINUTE: '100000', RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: '100000' } });
     alice = await system.signIn('alice');
     aliceCookie = await alice.jar.getCookieString(system.url);
   });

@@ -10,6 +10,7 @@ import { createApp, type Gateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { buildOpenApiDocument, openApiDocument, type HttpMethod, type OpenApiDocument } from '../../src/http/openapi.js';
 import { requestTicket, startSystem, TEST_API_KEY, TEST_CLIENT_SECRET, TEST_SESSION_SECRET, type System } from '../helpers/gateway.js';
+import { issueLoginCookie } from '../helpers/login-cookie.js';
 import { conform, listen, operations, signedSessionCookie } from '../helpers/openapi-check.js';
 
 const EMBEDDING_PAGE = 'https://shop.example.com';
@@ -236,8 +237,12 @@ describe('the OpenAPI document', function () {
     });
 
     it('GET /auth/callback 503 session_store_unavailable (the login transaction is in Redis)', async () => {
-      // A state of the shape the gateway mints: anything else is refused without asking Redis.
-      const res = await fetch(`${system.url}/auth/callback?code=x&state=${'S'.repeat(43)}`, { redirect: 'manual', headers: json });
+      // A state of the shape the gateway mints, from a browser holding a login cookie it signed:
+      // anything else is refused without asking Redis.
+      const res = await fetch(`${system.url}/auth/callback?code=x&state=${'S'.repeat(43)}`, {
+        redirect: 'manual',
+        headers: { ...json, cookie: issueLoginCookie(system.config) },
+      });
       await storeUnavailable('get', '/auth/callback', res);
     });
 

@@ -135,7 +135,7 @@ describe('behind a TLS-terminating proxy (https PUBLIC_URL, plain http on the ho
     });
 
     it('limits sign-ins by the client IP the proxy reports', async () => {
-      const behind = await startBehindProxy({ TRUST_PROXY: '1', RATE_LIMIT_LOGINS_PER_MINUTE: '1' });
+      const behind = await startBehindProxy({ TRUST_PROXY: '1', RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: '1' });
       const from = (ip: string) =>
         fetch(`${behind.origin}/auth/login`, { headers: { ...FROM_PROXY, 'x-forwarded-for': ip }, redirect: 'manual' });
       expect((await from('198.51.100.1')).status).to.equal(303);
@@ -159,7 +159,7 @@ describe('behind a TLS-terminating proxy (https PUBLIC_URL, plain http on the ho
     });
 
     it('ignores a forged X-Forwarded-For: every client of the hop shares one login budget', async () => {
-      const behind = await startBehindProxy({ RATE_LIMIT_LOGINS_PER_MINUTE: '1' });
+      const behind = await startBehindProxy({ RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: '1' });
       const from = (ip: string) =>
         fetch(`${behind.origin}/auth/login`, { headers: { 'x-forwarded-for': ip }, redirect: 'manual' });
       // The first is let through the limiter (then refused as misconfigured), the second is not.

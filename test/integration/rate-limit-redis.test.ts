@@ -72,7 +72,7 @@ describe('rate limiting (Redis store)', function () {
   });
 
   it('shares one client IP\'s login budget between two instances', async () => {
-    const [a, b] = await twoInstances({ RATE_LIMIT_LOGINS_PER_MINUTE: '3' });
+    const [a, b] = await twoInstances({ RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: '3' });
     const login = (system: System) => system.browser().get(`${system.url}/auth/login`);
     expect((await login(a)).status).to.equal(303);
     expect((await login(b)).status).to.equal(303);
@@ -82,8 +82,21 @@ describe('rate limiting (Redis store)', function () {
     expect(await keysUnder(redis, `${prefix}rl:logins:`)).to.have.length(1);
   });
 
+  it('charges a browser whose user signed in before to that user, on every instance, not to the IP', async () => {
+    const [a, b] = await twoInstances({ RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: '2', RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE: '2' });
+    const alice = await a.signIn('alice'); // cookieless at its start: 1 of the IP's 2
+    const login = (system: System, browser = system.browser()) => browser.get(`${system.url}/auth/login`);
+    expect((await login(b)).status).to.equal(303);
+    expect((await login(a)).status).to.equal(429);
+    expect((await login(b, alice)).status).to.equal(303);
+    expect((await login(a, alice)).status).to.equal(303);
+    expect((await login(b, alice)).status).to.equal(429);
+    const kinds = (await keysUnder(redis, `${prefix}rl:logins:`)).map((key) => key.slice(prefix.length).split(':').slice(0, 3).join(':'));
+    expect(kinds.sort()).to.deep.equal(['rl:logins:ip', 'rl:logins:user']);
+  });
+
   it('uses the app\'s own Redis client when none is injected, from the first request on', async () => {
-    const system = await startSystem({ env: { REDIS_URL, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_LOGINS_PER_MINUTE: '2' } });
+    const system = await startSystem({ env: { REDIS_URL, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: '2' } });
     systems.push(system);
     for (let i = 0; i < 50 && (await fetch(`${system.url}/readyz`)).status !== 200; i += 1) await sleep(100);
     const login = () => system.browser().get(`${system.url}/auth/login`);
@@ -100,7 +113,7 @@ describe('rate limiting (Redis store)', function () {
       const flaky: RedisCommandSender = {
         sendCommand: (args) => (down ? Promise.reject(new Error('connection refused (simulated)')) : redis.sendCommand(args)),
       };
-      const [a] = await twoInstances({ RATE_LIMIT_LOGINS_PER_MINUTE: '2' }, flaky);
+      const [a] = await twoInstances({ RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: '2' }, flaky);
       const failed = await a.browser().get(`${a.url}/auth/login`);
       expect(failed.status).to.equal(503);
       expect(failed.headers.get('content-type')).to.match(/^application\/problem\+json/);

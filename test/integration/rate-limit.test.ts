@@ -89,7 +89,7 @@ describe('rate limiting (memory store)', function () {
     // Behind a proxy on loopback, so each test can speak for a client IP of its own.
     let system: System;
     before(async () => {
-      system = await startSystem({ env: { RATE_LIMIT_LOGINS_PER_MINUTE: '3', TRUST_PROXY: 'loopback' } });
+      system = await startSystem({ env: { RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: '3', TRUST_PROXY: 'loopback' } });
     });
     after(async () => {
       await system.close();

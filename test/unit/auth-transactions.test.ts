@@ -1,28 +1,39 @@
 import { expect } from 'chai';
-import { MemoryTransactionStore, type LoginTransaction } from '../../src/auth/transactions.js';
+import { LoginCapacityError, MemoryTransactionStore, type LoginTransaction } from '../../src/auth/transactions.js';
 
-const tx = (createdAt: number, returnTo = '/'): LoginTransaction => ({
+const tx = (createdAt: number, returnTo = '/', binding = 'b'): LoginTransaction => ({
   codeVerifier: 'v',
   nonce: 'n',
   returnTo,
-  binding: 'b',
+  binding,
   createdAt,
 });
 
+/** Runs `put` expecting the store to be full; returns the error. */
+async function refusedPut(store: MemoryTransactionStore, state: string, value: LoginTransaction): Promise<LoginCapacityError> {
+  try {
+    await store.put(state, value);
+  } catch (err) {
+    expect(err).to.be.instanceOf(LoginCapacityError);
+    return err as LoginCapacityError;
+  }
+  return expect.fail('put succeeded on a full store');
+}
+
 describe('MemoryTransactionStore', () => {
-  it('hands a transaction out once (single use)', async () => {
+  it('hands a transaction out once (single use) to the browser that started it', async () => {
     const store = new MemoryTransactionStore({ ttlMs: 1000, now: () => 0 });
     await store.put('s1', tx(0, '/one'));
-    expect((await store.take('s1'))?.returnTo).to.equal('/one');
-    expect(await store.take('s1')).to.equal(undefined);
+    expect((await store.takeBound('s1', 'b'))?.returnTo).to.equal('/one');
+    expect(await store.takeBound('s1', 'b')).to.equal(undefined);
   });
 
   it('keeps two concurrent transactions apart (two tabs)', async () => {
     const store = new MemoryTransactionStore({ ttlMs: 1000, now: () => 0 });
     await store.put('tab-a', tx(0, '/a'));
     await store.put('tab-b', tx(0, '/b'));
-    expect((await store.take('tab-b'))?.returnTo).to.equal('/b');
-    expect((await store.take('tab-a'))?.returnTo).to.equal('/a');
+    expect((await store.takeBound('tab-b', 'b'))?.returnTo).to.equal('/b');
+    expect((await store.takeBound('tab-a', 'b'))?.returnTo).to.equal('/a');
   });
 
   it('refuses an expired transaction', async () => {
@@ -30,21 +41,68 @@ describe('MemoryTransactionStore', () => {
     const store = new MemoryTransactionStore({ ttlMs: 600_000, now: () => now });
     await store.put('s', tx(0));
     now = 600_001;
-    expect(await store.take('s')).to.equal(undefined);
+    expect(await store.takeBound('s', 'b')).to.equal(undefined);
   });
 
-  it('prunes expired transactions and stays within its bound', async () => {
+  describe('asked by another browser (a stranger who learned the state)', () => {
+    it('answers nothing and leaves the transaction for the browser that started it', async () => {
+      const store = new MemoryTransactionStore({ ttlMs: 1000, now: () => 0 });
+      await store.put('s', tx(0, '/mine', 'victim-binding'));
+      expect(await store.takeBound('s', 'attacker-binding')).to.equal(undefined);
+      expect(await store.takeBound('s', 'victim-bindinX')).to.equal(undefined);
+      expect(await store.takeBound('s', '')).to.equal(undefined);
+      expect(store.size).to.equal(1);
+      expect((await store.takeBound('s', 'victim-binding'))?.returnTo).to.equal('/mine');
+    });
+  });
+
+  describe('when full', () => {
+    it('refuses new sign-ins with 503 login_capacity_reached and never evicts a pending one', async () => {
+      let now = 0;
+      const store = new MemoryTransactionStore({ ttlMs: 600_000, maxPending: 3, now: () => now });
+      await store.put('first', tx(0, '/first'));
+      now = 1000;
+      await store.put('second', tx(1000));
+      await store.put('third', tx(1000));
+      now = 10_000;
+      const refused = await refusedPut(store, 'fourth', tx(10_000));
+      expect(refused).to.include({ status: 503, code: 'login_capacity_reached' });
+      // Room comes back when the oldest expires: 600 s after 0, seen at 10 s.
+      expect(refused.headers).to.deep.equal({ 'Retry-After': '590' });
+      expect(store.size).to.equal(3);
+      expect((await store.takeBound('first', 'b'))?.returnTo).to.equal('/first');
+    });
+
+    it('accepts again once the oldest expired, and only then', async () => {
+      let now = 0;
+      const store = new MemoryTransactionStore({ ttlMs: 100, maxPending: 2, now: () => now });
+      await store.put('a', tx(0));
+      await store.put('b', tx(50));
+      now = 100;
+      await refusedPut(store, 'c', tx(100));
+      expect(store.size).to.equal(2);
+      now = 101;
+      await store.put('c', tx(101));
+      expect(await store.takeBound('a', 'b')).to.equal(undefined);
+      expect(await store.takeBound('b', 'b')).to.not.equal(undefined);
+      expect(await store.takeBound('c', 'b')).to.not.equal(undefined);
+    });
+
+    it('answers Retry-After of at least 1 s', async () => {
+      let now = 0;
+      const store = new MemoryTransactionStore({ ttlMs: 1000, maxPending: 1, now: () => now });
+      await store.put('a', tx(0));
+      now = 999;
+      expect((await refusedPut(store, 'b', tx(999))).headers).to.deep.equal({ 'Retry-After': '1' });
+    });
+  });
+
+  it('prunes expired transactions', async () => {
     let now = 0;
     const store = new MemoryTransactionStore({ ttlMs: 100, maxPending: 3, now: () => now });
     await store.put('old', tx(0));
     now = 200;
     await store.put('a', tx(200));
     expect(store.size).to.equal(1);
-    await store.put('b', tx(200));
-    await store.put('c', tx(200));
-    await store.put('d', tx(200));
-    expect(store.size).to.equal(3);
-    expect(await store.take('a')).to.equal(undefined);
-    expect(await store.take('d')).to.not.equal(undefined);
   });
 });

@@ -40,7 +40,7 @@ describe('loadConfig', () => {
       expect(config.session.absoluteTimeoutMs).to.equal(12 * 3600 * 1000);
       expect(config.allowedOrigins).to.deep.equal([]);
       expect(config.redis).to.deep.equal({ url: undefined, keyPrefix: 'onetalk:' });
-      expect(config.rateLimit).to.deep.equal({ ticketsPerMinute: 30, loginsPerMinute: 30 });
+      expect(config.rateLimit).to.deep.equal({ ticketsPerMinute: 30, loginsPerIpPerMinute: 600, loginsPerUserPerMinute: 10 });
       expect(config.shutdownGraceMs).to.equal(10_000);
       expect(config.trustProxy).to.equal(false);
       expect(config.logLevel).to.equal('info');
@@ -95,6 +95,32 @@ describe('loadConfig', () => {
     ['an unknown phone region', { PHONE_DEFAULT_REGION: 'XX' }, 'PHONE_DEFAULT_REGION: must be an ISO 3166-1 alpha-2 region, e.g. ID or US'],
     ['a prefix leaving no room for sub', { CUSTOMER_USER_ID_PREFIX: 'p'.repeat(100) }, 'CUSTOMER_USER_ID_PREFIX: must be shorter than 100 characters (customerUserID is 1..100)'],
     ['a ticket path without a slash', { ONETALK_TICKET_PATH: 'v1/ticket' }, 'ONETALK_TICKET_PATH: must be a path starting with /'],
+    ['an http embedding origin off loopback', { ALLOWED_ORIGINS: 'http://shop.example.com' }, 'ALLOWED_ORIGINS: "http://shop.example.com" must use https (plain http is allowed only for a loopback origin)'],
+    ['a wildcard embedding origin', { ALLOWED_ORIGINS: 'https://*.example.com' }, 'ALLOWED_ORIGINS: "https://*.example.com" is a wildcard, which never matches: list each origin'],
+    ['an encoded wildcard origin', { ALLOWED_ORIGINS: 'https://%2A.example.com' }, 'ALLOWED_ORIGINS: "https://%2A.example.com" is a wildcard, which never matches: list each origin'],
+    ['an http wildcard origin', { ALLOWED_ORIGINS: 'http://*.example.com:8080' }, 'ALLOWED_ORIGINS: "http://*.example.com:8080" is a wildcard, which never matches: list each origin'],
+    [
+      'TRUST_PROXY=true',
+      { TRUST_PROXY: 'true' },
+      'TRUST_PROXY: true would trust any X-Forwarded-For a client sends; give the number of proxies in front (e.g. 1) or their addresses/subnets (e.g. loopback, 10.0.0.0/8)',
+    ],
+    [
+      'TRUST_PROXY=TRUE',
+      { TRUST_PROXY: ' TRUE ' },
+      'TRUST_PROXY: true would trust any X-Forwarded-For a client sends; give the number of proxies in front (e.g. 1) or their addresses/subnets (e.g. loopback, 10.0.0.0/8)',
+    ],
+    [
+      'a TRUST_PROXY that is no address',
+      { TRUST_PROXY: 'loopback, proxy.internal, 10.0.0.0/33' },
+      'TRUST_PROXY: "proxy.internal, 10.0.0.0/33" is not a hop count, an address, a subnet, or one of loopback, linklocal, uniquelocal',
+    ],
+    ['a per-IP sign-in limit of zero', { RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: '0' }, 'RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: must be at least 1'],
+    ['a per-user sign-in limit of zero', { RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE: '0' }, 'RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE: must be at least 1'],
+    [
+      'the removed RATE_LIMIT_LOGINS_PER_MINUTE, naming what replaced it',
+      { RATE_LIMIT_LOGINS_PER_MINUTE: '30' },
+      'RATE_LIMIT_LOGINS_PER_MINUTE: is no longer read: use RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE (sign-in starts per client IP from browsers without a login cookie, default 600) and RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE (per user, from browsers that signed in before, default 10)',
+    ],
   ];
   for (const [name, override, message] of cases) {
     it(`refuses ${name}`, () => {
@@ -106,6 +132,36 @@ describe('loadConfig', () => {
     const problems = problemsOf({ ...valid, SESSION_SECRET: 'tiny-secret-value', PORT: '-1', OIDC_ISSUER_URL: 'ftp://x' });
     expect(problems).to.have.length(3);
     expect(problems.join('\n')).not.to.include('tiny-secret-value');
+  });
+
+  it('names every refused embedding origin, each with its reason', () => {
+    expect(problemsOf({ ...valid, ALLOWED_ORIGINS: 'https://ok.example.com, http://a.example.com, https://*.b.example.com' })).to.deep.equal([
+      'ALLOWED_ORIGINS: "http://a.example.com" must use https (plain http is allowed only for a loopback origin)',
+      'ALLOWED_ORIGINS: "https://*.b.example.com" is a wildcard, which never matches: list each origin',
+    ]);
+  });
+
+  it('accepts plain http embedding origins on loopback hosts', () => {
+    const config = loadConfig({ ...valid, ALLOWED_ORIGINS: 'http://localhost:8080, http://127.0.0.1:5173, http://[::1]:3000, http://shop.localhost' });
+    expect(config.allowedOrigins).to.deep.equal(['http://localhost:8080', 'http://127.0.0.1:5173', 'http://[::1]:3000', 'http://shop.localhost']);
+  });
+
+  it('takes TRUST_PROXY as off, a hop count, or addresses and subnets', () => {
+    const trust = (value: string) => loadConfig({ ...valid, TRUST_PROXY: value }).trustProxy;
+    expect(trust('false')).to.equal(false);
+    expect(trust('')).to.equal(false);
+    expect(trust('2')).to.equal(2);
+    expect(trust('loopback, 10.0.0.0/8, 192.168.1.1/255.255.255.0, fd00::/8, 203.0.113.7')).to.equal(
+      'loopback, 10.0.0.0/8, 192.168.1.1/255.255.255.0, fd00::/8, 203.0.113.7',
+    );
+    expect(trust('linklocal,uniquelocal')).to.equal('linklocal,uniquelocal');
+  });
+
+  it('reports a removed variable together with the schema\'s problems', () => {
+    expect(problemsOf({ ...valid, PORT: 'x', RATE_LIMIT_LOGINS_PER_MINUTE: '30' }).map((p) => p.split(':')[0])).to.deep.equal([
+      'PORT',
+      'RATE_LIMIT_LOGINS_PER_MINUTE',
+    ]);
   });
 
   it('allows plain http towards loopback hosts only, and says so', () => {

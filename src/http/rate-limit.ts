@@ -1,14 +1,11 @@
 import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit, type Logger as RateLimitLogger, type Options, type Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
-import { RedisStore, type RedisReply } from 'rate-limit-redis';
+import { redisRateLimitStore, type RedisCommandSender } from '../redis/rate-limit-store.js';
 import { HttpProblem } from './problem.js';
 import { ClockedMemoryStore } from './rate-limit-memory.js';
 
-/** The one thing the Redis store needs from a client: node-redis' raw `sendCommand`. */
-export interface RedisCommandSender {
-  sendCommand(args: string[]): Promise<unknown>;
-}
+export type { RedisCommandSender };
 
 /** Options of {@link createRateLimiters}. */
 export interface RateLimitOptions {
@@ -50,66 +47,6 @@ export interface RateLimiters {
 }
 
 const WINDOW_MS = 60_000;
-
-const storeUnavailable = (cause: unknown) =>
-  new HttpProblem(
-    503,
-    'rate_limit_unavailable',
-    'Temporarily unavailable',
-    'The gateway cannot reach its shared store; try again shortly.',
-    {},
-    { 'Retry-After': '2' },
-    { cause },
-  );
-
-/**
- * rate-limit-redis caches the promise of its Lua script's SHA, loaded at start-up. Two ways that
- * goes wrong: at start-up the shared client may still be connecting (it queues nothing: commands
- * fail at once), and a load that failed during an outage would fail every later call even after
- * Redis is back. So the script is loaded on first use, and again after any failure. A store
- * failure is a 503: the limiter never lets requests through unlimited (fail closed, like the
- * session store).
- */
-class RecoveringRedisStore extends RedisStore {
-  #stale = true;
-
-  override async init(options: Options): Promise<void> {
-    this.windowMs = options.windowMs;
-  }
-
-  override async increment(key: string): ReturnType<RedisStore['increment']> {
-    if (this.#stale) {
-      this.#stale = false;
-      this.incrementScriptSha = this.loadIncrementScript();
-    }
-    try {
-      return await super.increment(key);
-    } catch (err) {
-      this.#stale = true;
-      throw storeUnavailable(err);
-    }
-  }
-}
-
-/**
- * A command with a deadline of its own: on a half-open connection the client believes it is
- * connected and a written command may wait for its reply forever.
- */
-function withDeadline<T>(operation: Promise<T>, deadlineMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${deadlineMs} ms`)), deadlineMs);
-  });
-  return Promise.race([operation, deadline]).finally(() => clearTimeout(timer));
-}
-
-function redisStore(redis: NonNullable<RateLimitOptions['redis']>, name: string): Store {
-  const deadlineMs = redis.deadlineMs ?? 1000;
-  return new RecoveringRedisStore({
-    prefix: `${redis.keyPrefix}rl:${name}:`,
-    sendCommand: async (...args: string[]) => (await withDeadline(redis.client.sendCommand(args), deadlineMs)) as RedisReply,
-  });
-}
 
 /** Seconds until the window resets, on the clock of the store that set the reset time. */
 function retryAfterSeconds(req: Request, clock: () => number): number {
@@ -194,7 +131,7 @@ export function createRateLimiters(options: RateLimitOptions): RateLimiters {
     passOnStoreError: false,
   } as const;
   const store = (name: string): { store: Store } => ({
-    store: options.redis ? redisStore(options.redis, name) : new ClockedMemoryStore(clock),
+    store: options.redis ? redisRateLimitStore(options.redis.client, { ...options.redis, name }) : new ClockedMemoryStore(clock),
   });
   const logins = loginBudget(options);
   return {

@@ -25,10 +25,10 @@ export class StoreUnavailableError extends Error {
  * indefinitely, and node-redis' per-command `timeout` stops applying once the command is written.
  * The deadline keeps every request that needs Redis to about a second, whatever the socket does.
  */
-export function guarded<T>(operation: Promise<T>, deadlineMs: number): Promise<T> {
+export function guarded<T>(operation: Promise<T>, deadlineMs: number, code?: StoreUnavailableError['code']): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new StoreUnavailableError({ cause: new Error(`Redis did not answer within ${deadlineMs} ms`) })),
+      () => reject(new StoreUnavailableError({ cause: new Error(`Redis did not answer within ${deadlineMs} ms`), ...(code ? { code } : {}) })),
       deadlineMs,
     );
     timer.unref();
@@ -39,7 +39,7 @@ export function guarded<T>(operation: Promise<T>, deadlineMs: number): Promise<T
       },
       (err: unknown) => {
         clearTimeout(timer);
-        reject(err instanceof StoreUnavailableError ? err : new StoreUnavailableError({ cause: err }));
+        reject(err instanceof StoreUnavailableError ? err : new StoreUnavailableError({ cause: err, ...(code ? { code } : {}) }));
       },
     );
   });

@@ -12,6 +12,9 @@
  * refresh token, and forgets its tokens when a refresh is refused. So a page integrates it exactly
  * as it integrates the real widget; only the script URL and the key differ.
  *
+ * launcherLogout works before init too: the tokens are forgotten at once, and OneTalk is told at
+ * init, when the key is known (what the real widget does there, its code does not show).
+ *
  * Like the copy of the real widget we know, authenticateWithAuthTicket never calls its callback.
  * Tests that want the other behaviour set `window.TapTalkLiveStandIn = { callCallback: true }`.
  * Every value reaches the page through textContent: nothing is parsed as HTML.
@@ -27,6 +30,8 @@
   var CALL_TIMEOUT_MS = 10000;
 
   var secretKey = '';
+  // Access tokens to log out at OneTalk once init gives us the key (launcherLogout before init).
+  var pendingLogouts = [];
   var ui = null;
   var user = null;
   var messages = [];
@@ -216,6 +221,7 @@
   window.TapTalkLive = {
     init: function (key) {
       secretKey = String(key || '');
+      pendingLogouts.splice(0).forEach(function (token) { call('client/logout', token); });
       if (!ui) build();
       if (readAuth()) load();
       else render();
@@ -248,6 +254,11 @@
         if (typeof callback === 'function') callback();
       };
       if (!auth) return finish();
+      // Not started yet: no key to call OneTalk with. Forget the tokens now, tell OneTalk at init.
+      if (!secretKey) {
+        pendingLogouts.push(auth.accessToken);
+        return finish();
+      }
       call('client/logout', auth.accessToken).then(finish);
     },
   };

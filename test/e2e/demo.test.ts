@@ -8,7 +8,7 @@ import {
   liveWidgetUsers,
   oneTalkUserId,
   recordLauncherIdentities,
-  signInAt,
+  signInQuickly,
   storageOf,
   waitForChat,
   waitForLauncher,
@@ -123,10 +123,10 @@ describe('the demo in Chromium', function () {
 
     async function openTwoTabs(prepare?: (page: Page) => Promise<void>): Promise<void> {
       const context = await browser.newContext();
+      // Signed in at the gateway, and no page has run the widget yet: it is nobody's.
+      await signInQuickly(context, demo, 'alice');
       const pages = [await context.newPage(), await context.newPage()];
       for (const page of pages) await prepare?.(page);
-      // Signed in at the gateway on a page without the widget: the widget is nobody's yet.
-      await signInAt(pages[0]!, demo, 'alice', '/healthz');
       demo.emulator.settings.latencyMs = LATENCY_MS;
       const before = ticketCalls().length;
       await Promise.all(pages.map((page) => page.goto(demo.url)));

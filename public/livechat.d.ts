@@ -1,4 +1,4 @@
-/** Types of the widget client served at `/livechat.js` (see livechat.js for the behaviour). */
+/** Types of the ticket client served at `/livechat.js` (see livechat.js for the behaviour). */
 
 /** getTicket()'s error: `code` is the gateway's problem code, `network_error` or `login_required`. */
 export declare class LivechatError extends Error {
@@ -24,8 +24,10 @@ export interface LivechatClientOptions {
   onLoginRequired?: (loginUrl: string) => void;
   /** Also navigate to the login URL on 401. */
   redirectOnLoginRequired?: boolean;
-  /** Clears OneTalk widget's stored identity; run by signOut(). */
+  /** Clears the chat widget's stored identity; run by signOut(). */
   clearIdentity?: () => void | Promise<void>;
+  /** Run by signOut() once the gateway has ended the session, before navigating away. */
+  onSignedOut?: () => void | Promise<void>;
   /** Attempts on 429/503/504 and network errors; default 4. */
   maxAttempts?: number;
   /** First backoff in ms (doubles per attempt, full jitter); default 500. */
@@ -53,3 +55,9 @@ export interface LivechatClient {
 }
 
 export declare function createLivechatClient(options?: LivechatClientOptions): LivechatClient;
+
+/**
+ * Runs `fn` holding the cross-tab lock `name` of this origin (Web Locks, else a BroadcastChannel
+ * lock that waits at most `maxWaitMs`, else none).
+ */
+export declare function withTabLock<T>(name: string, fn: () => T | Promise<T>, maxWaitMs?: number): Promise<T>;

@@ -1,7 +1,8 @@
 /**
  * Live-chat ticket client for the OneTalk gateway: a plain ES module without dependencies.
- * OneTalk's widget API is not in our documents, so this file never calls it: integrators wire
- * it in through the hooks (onTicket, clearIdentity).
+ * It knows nothing of OneTalk's widget: `/livechat-onetalk.js` connects the widget on top of it
+ * (the widget's method names come from its code, not from a published reference, so they stay in
+ * that one adapter); other widgets can be wired in through the hooks (onTicket, clearIdentity).
  */
 
 // Transient: OneTalk down or slow (503/504), or the gateway's rate limit (429, with Retry-After).
@@ -58,11 +59,22 @@ async function channelLock(name, fn, maxWaitMs) {
 }
 
 /**
+ * Runs `fn` while holding the cross-tab lock `name` of this origin: Web Locks, else the
+ * BroadcastChannel lock above (waiting at most `maxWaitMs`), else no lock at all.
+ */
+export function withTabLock(name, fn, maxWaitMs = 30_000) {
+  if (globalThis.navigator?.locks?.request) return navigator.locks.request(name, fn);
+  if (typeof BroadcastChannel === 'function') return channelLock(name, fn, maxWaitMs);
+  return fn();
+}
+
+/**
  * Creates the client. Options (all optional):
  * - `gatewayUrl`: the gateway's origin; default, where this file was loaded from
  * - `onTicket(ticket, {expiresAt})`: hand a fresh ticket to OneTalk's widget
  * - `onLoginRequired(loginUrl)`: called on 401; `redirectOnLoginRequired: true` also navigates there
  * - `clearIdentity()`: clear the widget's stored identity (run by signOut)
+ * - `onSignedOut()`: run by signOut once the gateway ended the session, before navigating
  * - `maxAttempts` (4), `baseDelayMs` (500), `maxDelayMs` (8000): retry on 429/503/504/network errors
  * - `lockName`: cross-tab lock name, or false for none
  * - `fetch`, `sleep`: test seams
@@ -119,10 +131,7 @@ export function createLivechatClient(options = {}) {
 
   /** Serialises minting across this origin's tabs: Web Locks, else BroadcastChannel, else none. */
   function acrossTabs(fn) {
-    if (!o.lockName) return fn();
-    if (globalThis.navigator?.locks?.request) return navigator.locks.request(o.lockName, fn);
-    if (typeof BroadcastChannel === 'function') return channelLock(o.lockName, fn, o.maxDelayMs * o.maxAttempts);
-    return fn();
+    return o.lockName ? withTabLock(o.lockName, fn, o.maxDelayMs * o.maxAttempts) : fn();
   }
 
   async function clearIdentity() {
@@ -159,7 +168,13 @@ export function createLivechatClient(options = {}) {
           headers: { 'X-CSRF': '1', Accept: 'application/json' },
         }).catch(() => undefined);
         const body = res?.ok ? await res.json().catch(() => undefined) : undefined;
-        if (typeof body?.redirectTo === 'string') return location.assign(new URL(body.redirectTo, base).href);
+        if (typeof body?.redirectTo === 'string') {
+          // Best effort: a failing hook must not keep the page from finishing the sign-out.
+          await Promise.resolve()
+            .then(() => o.onSignedOut?.())
+            .catch(() => {});
+          return location.assign(new URL(body.redirectTo, base).href);
+        }
         const form = document.createElement('form');
         form.method = 'POST';
         form.action = new URL('/auth/logout', base).href;

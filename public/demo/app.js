@@ -1,151 +1,92 @@
-// The demo page's script: shows who is signed in, wires the widget client, and plays OneTalk's
-// web widget by redeeming each ticket at the emulator. Every value goes in through textContent.
-import { createLivechatClient } from '/livechat.js';
-
-// Stand-in for what OneTalk's widget keeps in the browser: who the chat belongs to.
-const IDENTITY_KEY = 'demo.onetalk.identity';
-// Survives the sign-out round trip through the IdP, so the page can say the hook ran.
-const CLEARED_KEY = 'demo.onetalk.identityClearedAt';
+// The demo page's script: loads OneTalk's widget (the emulator's stand-in) the way a customer page
+// loads the real one, connects it to the gateway's sign-in with /livechat-onetalk.js, and shows
+// who is signed in. Every value goes in through textContent.
+import { connectOneTalkWidget } from '/livechat-onetalk.js';
 
 const $ = (id) => document.getElementById(id);
 const show = (id, visible = true) => ($(id).hidden = !visible);
 const setText = (id, value) => ($(id).textContent = value ?? '');
-
-function setStatus(text, tone) {
-  setText('chat-status', text);
-  $('chat-status').dataset.tone = tone;
-}
-
-function showError(message) {
-  setText('chat-error', message);
-  show('chat-error', Boolean(message));
-}
 
 function initials(name) {
   const words = String(name).trim().split(/\s+/).filter(Boolean);
   return words.slice(0, 2).map((w) => Array.from(w)[0].toUpperCase()).join('') || '?';
 }
 
-/** Redeems the ticket at the emulator, as OneTalk's widget would trade it for an access token. */
-async function redeem(emulatorUrl, ticket) {
-  const res = await fetch(new URL('/__emulator/tickets/redeem', emulatorUrl), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ ticket }),
-  });
-  const body = await res.json();
-  if (!res.ok) throw new Error(`OneTalk refused the ticket (${body.error})`);
-  return body;
+/**
+ * OneTalk's install snippet, minus the inline script the page's CSP forbids, and minus its
+ * `TapTalkLive.init(widgetKey)`: the adapter starts the widget once no previous user's tokens are
+ * left in it.
+ */
+function loadWidget({ widgetScriptUrl }) {
+  const script = document.createElement('script');
+  script.src = widgetScriptUrl;
+  script.async = true;
+  document.head.append(script);
 }
 
-function showAccepted(result, expiresAt) {
-  const { contact } = result;
-  setText('onetalk-user-id', result.userID);
-  setText('contact-customer-user-id', contact.customerUserID);
-  setText('contact-full-name', contact.fullName);
-  setText('contact-alias', contact.alias || '—');
-  setText('contact-email', contact.email || '—');
-  setText('contact-phone', contact.phone || '—');
-  setText('ticket-expires', new Date(expiresAt).toLocaleString());
-  show('chat-accepted');
-  show('identity');
-  setStatus('Online', 'ok');
-  document.body.dataset.ticket = 'accepted';
+function showAccount(session) {
+  if (session.authenticated) {
+    const name = session.user.name || session.user.email || 'there';
+    document.body.dataset.state = 'signed-in';
+    show('sign-in', false);
+    setText('user-name', name);
+    setText('avatar', initials(name));
+    show('user');
+    show('sign-out');
+    setText('chat-summary', `Hi ${name}! Our tea people see your orders when you chat.`);
+  } else {
+    document.body.dataset.state = 'signed-out';
+    show('sign-in');
+    show('user', false);
+    show('sign-out', false);
+    setText('chat-summary', 'Hi! Sign in to chat as yourself, so we can see your orders.');
+  }
 }
 
-function showSignedOut() {
-  document.body.dataset.state = 'signed-out';
-  show('sign-in');
-  show('user', false);
-  show('sign-out', false);
-  show('chat-signed-in', false);
-  show('chat-signed-out');
-  setStatus('Guest', 'idle');
+async function refreshAccount() {
+  const session = await fetch('/auth/session', { credentials: 'same-origin' }).then((r) => r.json());
+  showAccount(session);
 }
 
-function showSignedIn(user) {
-  const name = user.name || user.email || 'there';
-  document.body.dataset.state = 'signed-in';
-  show('sign-in', false);
-  setText('user-name', name);
-  setText('avatar', initials(name));
-  show('user');
-  show('sign-out');
-  show('chat-signed-out', false);
-  setText('greeting-name', name);
-  show('chat-signed-in');
+const STATUS = {
+  starting: ['Connecting…', 'busy'],
+  checking: ['Connecting…', 'busy'],
+  authenticated: ['Signed in', 'ok'],
+  anonymous: ['Guest', 'idle'],
+  error: ['Offline', 'bad'],
+};
+
+function showChat(state) {
+  const [text, tone] = STATUS[state.status] ?? STATUS.error;
+  setText('chat-status', text);
+  $('chat-status').dataset.tone = tone;
+  document.body.dataset.chat = state.status;
+  const failure = state.status === 'error' ? `The chat is unavailable right now (${state.error?.code ?? 'error'}).` : '';
+  setText('chat-error', failure);
+  show('chat-error', Boolean(failure));
+  // The identity may have changed in another tab: show the account the widget now follows.
+  if (state.status === 'authenticated' || state.status === 'anonymous') refreshAccount().catch(() => {});
 }
 
 async function main() {
-  const cleared = sessionStorage.getItem(CLEARED_KEY);
-  if (cleared) {
-    sessionStorage.removeItem(CLEARED_KEY);
-    setText('notice', 'You are signed out. The chat identity was cleared from this browser.');
-    show('notice');
-  }
-
-  const [config, session] = await Promise.all([
-    fetch('/demo/config.json').then((r) => r.json()),
-    fetch('/auth/session', { credentials: 'same-origin' }).then((r) => r.json()),
-  ]);
-
-  const chat = createLivechatClient({
+  const config = await fetch('/demo/config.json').then((r) => r.json());
+  loadWidget(config);
+  await refreshAccount();
+  const chat = connectOneTalkWidget({
     gatewayUrl: location.origin,
-    onTicket(ticket, { expiresAt }) {
-      setStatus('Connecting…', 'busy');
-      redeem(config.emulatorUrl, ticket).then(
-        (result) => {
-          localStorage.setItem(IDENTITY_KEY, JSON.stringify({ userID: result.userID }));
-          showAccepted(result, expiresAt);
-        },
-        (err) => {
-          setStatus('Offline', 'bad');
-          showError(err.message);
-        },
-      );
-    },
-    onLoginRequired(loginUrl) {
-      // The session ended (expired, or signed out in another tab): the chat must not stay
-      // identified as that person for whoever uses this browser next.
-      if (localStorage.getItem(IDENTITY_KEY)) void chat.clearIdentity();
-      showSignedOut();
-      $('login-link').href = loginUrl;
-      show('login-required');
-      document.body.dataset.ticket = 'login-required';
-    },
-    clearIdentity() {
-      localStorage.removeItem(IDENTITY_KEY);
-      sessionStorage.setItem(CLEARED_KEY, new Date().toISOString());
-    },
+    // The widget's public key (it is in every page); the organization's API key never leaves the gateway.
+    init: () => window.TapTalkLive.init(config.widgetKey),
+    onChange: showChat,
   });
-
-  const connect = () => {
-    showError('');
-    setStatus('Connecting…', 'busy');
-    chat.getTicket().catch((err) => {
-      if (err.code === 'login_required') return;
-      setStatus('Offline', 'bad');
-      showError(err.status ? `The chat is unavailable right now (${err.code}).` : 'The chat service could not be reached.');
-    });
-  };
-
-  $('start-chat').addEventListener('click', connect);
-  $('new-ticket').addEventListener('click', connect);
   $('sign-out').addEventListener('submit', (event) => {
-    // The form works without JavaScript too; with it, the widget's identity is cleared first.
+    // The form works without JavaScript too; with it, the widget is logged out first.
     event.preventDefault();
     void chat.signOut();
   });
-
-  if (session.authenticated) {
-    showSignedIn(session.user);
-    connect();
-  } else {
-    showSignedOut();
-  }
 }
 
 main().catch((err) => {
-  setStatus('Offline', 'bad');
-  showError(`The page could not start: ${err.message}`);
+  setText('chat-status', 'Offline');
+  setText('chat-error', `The page could not start: ${err.message}`);
+  show('chat-error');
 });

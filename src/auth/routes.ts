@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import * as client from 'openid-client';
 import type { Config } from '../config/index.js';
 import { HttpProblem, requireCsrfHeaderOrOrigin, type OriginPolicy } from '../http/index.js';
-import { displayUser, mapClaims, pickSessionClaims } from '../profile/index.js';
+import { displayUser, mapClaims, ownerIdOfClaims, pickSessionClaims } from '../profile/index.js';
 import type { LoginTransactionStore, Sessions } from '../session/index.js';
 import { loginBindingFor } from './binding.js';
 import type { LoginSync } from './login-sync.js';
@@ -143,7 +143,8 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
       res.json({ authenticated: false });
       return;
     }
-    res.json({ authenticated: true, user: displayUser(user.claims, config.profile.mapping) });
+    const id = ownerIdOfClaims(user.claims, config.profile, config.userIdKey);
+    res.json({ authenticated: true, user: { ...displayUser(user.claims, config.profile.mapping), ...(id === undefined ? {} : { id }) } });
   });
 
   return router;

@@ -2,7 +2,7 @@
  * Configuration of the standalone OneTalk emulator (`npm run emulator`): the only place its
  * environment is read. Kept apart from the gateway's config: the emulator needs none of it.
  */
-import { DEV_API_KEY, MAX_LATENCY_MS } from '../emulator/core.js';
+import { DEV_API_KEY, DEV_WIDGET_KEY, MAX_LATENCY_MS } from '../emulator/core.js';
 
 /** The emulator's whole configuration, frozen. */
 export interface EmulatorConfig {
@@ -14,6 +14,11 @@ export interface EmulatorConfig {
   readonly latencyMs: number;
   /** True when the key is the well-known dev key, i.e. safe to print. */
   readonly usesDevKey: boolean;
+  /**
+   * `ONETALK_WIDGET_KEY`, default the dev widget key: what pages pass to `TapTalkLive.init` and the
+   * widget sends as `Secret-Key`. Public by nature (every page carries it), so it may be printed.
+   */
+  readonly widgetKey: string;
 }
 
 /** Thrown when the environment is invalid; `problems` names every bad variable at once. */
@@ -28,7 +33,7 @@ export class EmulatorConfigError extends Error {
 export const DEFAULT_EMULATOR_PORT = 4010;
 
 /**
- * Reads PORT, ONETALK_API_KEY and LATENCY_MS. An empty variable counts as unset.
+ * Reads PORT, ONETALK_API_KEY, ONETALK_WIDGET_KEY and LATENCY_MS. An empty variable counts as unset.
  * Throws {@link EmulatorConfigError} naming every invalid variable (never echoing the key).
  */
 export function loadEmulatorConfig(env: NodeJS.ProcessEnv = process.env): EmulatorConfig {
@@ -40,8 +45,11 @@ export function loadEmulatorConfig(env: NodeJS.ProcessEnv = process.env): Emulat
   if (/[\s\x00-\x1f\x7f]/.test(apiKey) || apiKey !== apiKey.trim()) {
     problems.push('ONETALK_API_KEY must not contain whitespace or control characters');
   }
+  const widgetKey = nonEmpty(env.ONETALK_WIDGET_KEY) ?? DEV_WIDGET_KEY;
+  if (!/^[\x21-\x7e]+$/.test(widgetKey)) problems.push('ONETALK_WIDGET_KEY must be visible ASCII characters without spaces');
+  else if (widgetKey === apiKey) problems.push('ONETALK_WIDGET_KEY must differ from ONETALK_API_KEY (the widget key is public)');
   if (problems.length > 0) throw new EmulatorConfigError(problems);
-  return Object.freeze({ port, apiKey, latencyMs, usesDevKey: apiKey === DEV_API_KEY });
+  return Object.freeze({ port, apiKey, latencyMs, usesDevKey: apiKey === DEV_API_KEY, widgetKey });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

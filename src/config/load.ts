@@ -1,7 +1,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import defaults from '../../config/defaults.json' with { type: 'json' };
 import type { UpstreamPolicy } from '../onetalk/policy.js';
-import { defaultClaimMapping, type ClaimMapping } from '../profile/index.js';
+import { defaultClaimMapping, ownerIdKeyFromApiKey, type ClaimMapping } from '../profile/index.js';
 import { clientAuthentication, clientAuthenticationProblems, type ClientAuthentication } from './oidc.js';
 import { oneTalkSettings } from './onetalk.js';
 import { envSchema, removedVariables } from './schema.js';
@@ -62,6 +62,11 @@ export interface Config {
     readonly requireVerifiedPhone: boolean;
     readonly mapping: ClaimMapping;
   };
+  /**
+   * HMAC key of the opaque user id in `GET /auth/session` (src/profile/owner-id.ts): `USER_ID_SECRET`,
+   * else derived from `ONETALK_API_KEY`. Plain text, so the config stays deep-frozen. A secret.
+   */
+  readonly userIdKey: string;
   readonly allowedOrigins: readonly string[];
   readonly redis: { readonly url: string | undefined; readonly keyPrefix: string };
   readonly rateLimit: {
@@ -162,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requireVerifiedPhone: e.PHONE_REQUIRE_VERIFIED,
       mapping: defaultClaimMapping,
     },
+    userIdKey: e.USER_ID_SECRET ?? ownerIdKeyFromApiKey(e.ONETALK_API_KEY),
     allowedOrigins: e.ALLOWED_ORIGINS,
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
     rateLimit: {

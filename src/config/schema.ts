@@ -179,6 +179,13 @@ export const envSchema = z.object({
     .optional()
     .transform((s) => s ?? '')
     .refine((s) => [...s].length < 100, 'must be shorter than 100 characters (customerUserID is 1..100)'),
+  // Keys the opaque user id of GET /auth/session. Apart from SESSION_SECRET, whose rotation must
+  // not change the ids (every widget would be logged out); when absent, derived from the API key.
+  USER_ID_SECRET: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s : undefined))
+    .refine((s) => s === undefined || s.length >= 32, 'must be at least 32 characters'),
   PHONE_DEFAULT_REGION: z
     .string()
     .trim()

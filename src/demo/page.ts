@@ -1,8 +1,9 @@
 /**
- * The demo host page: a small fictional shop with the live-chat panel. Static markup only; the
- * script `/demo/app.js` fills in who is signed in and what OneTalk (the emulator) accepted, always
- * through `textContent`, so no profile value is ever parsed as HTML. No inline script or style:
- * the page runs under a CSP without 'unsafe-inline'.
+ * The demo host page: a small fictional shop that embeds OneTalk's chat widget (the emulator's
+ * stand-in) as a customer page would. Static markup only; the script `/demo/app.js` loads the
+ * widget, connects it to the gateway's sign-in and fills in who is signed in, always through
+ * `textContent`, so no profile value is ever parsed as HTML. No inline script or style: the page
+ * runs under a CSP without 'unsafe-inline'.
  */
 
 const PRODUCTS = [
@@ -54,26 +55,8 @@ export function renderDemoPage(): string {
 <aside id="chat" class="chat" aria-labelledby="chat-title">
   <header><h2 id="chat-title">Live chat</h2><span id="chat-status" class="pill">Connecting…</span></header>
   <div class="chat-body">
-    <p id="notice" class="notice" hidden></p>
-    <div id="chat-signed-out" hidden>
-      <p class="bubble">Hi! Sign in to chat as yourself, so we can see your orders.</p>
-      <button id="start-chat" type="button" class="button">Start chat</button>
-      <p id="login-required" class="hint" hidden>The chat needs you to sign in first. <a id="login-link" href="/auth/login?returnTo=/">Sign in</a></p>
-    </div>
-    <div id="chat-signed-in" hidden>
-      <p class="bubble">Hi <span id="greeting-name"></span>, how can we help today?</p>
-      <p id="chat-accepted" class="accepted" hidden>OneTalk accepted your chat ticket.</p>
-      <dl id="identity" class="identity" hidden>
-        <dt>OneTalk user ID</dt><dd id="onetalk-user-id"></dd>
-        <dt>Customer user ID</dt><dd id="contact-customer-user-id"></dd>
-        <dt>Full name</dt><dd id="contact-full-name"></dd>
-        <dt>Alias</dt><dd id="contact-alias"></dd>
-        <dt>Email</dt><dd id="contact-email"></dd>
-        <dt>Phone</dt><dd id="contact-phone"></dd>
-        <dt>Ticket valid until</dt><dd id="ticket-expires"></dd>
-      </dl>
-      <button id="new-ticket" type="button" class="button small ghost">Reconnect</button>
-    </div>
+    <p id="chat-summary" class="bubble">Hi! Sign in to chat as yourself, so we can see your orders.</p>
+    <p class="hint">The chat opens with the round button at the bottom right: OneTalk's widget, played here by the emulator's stand-in.</p>
     <p id="chat-error" class="error" role="alert" hidden></p>
   </div>
 </aside>

@@ -1,7 +1,7 @@
 /**
  * The demo's routes on the gateway (mounted through `AppDeps.demoRouter`, never in production):
  * the host page at `/`, its same-origin script and stylesheet under `/demo/`, and
- * `/demo/config.json` telling the page where the emulator lives.
+ * `/demo/config.json` telling the page where the widget comes from and its (public) key.
  */
 import { join } from 'node:path';
 import express, { Router } from 'express';
@@ -11,17 +11,21 @@ import { renderDemoPage } from './page.js';
 
 /** Options of {@link createDemoRouter}. */
 export interface DemoRouterOptions {
-  /** The OneTalk emulator's base URL; the page redeems tickets there, as OneTalk's widget would. */
+  /** The OneTalk emulator's base URL: it serves the stand-in widget and its visitor API. */
   emulatorUrl: string;
+  /** The stand-in widget's launcher script (on the emulator), loaded as OneTalk's would be. */
+  widgetScriptUrl: string;
+  /** The widget key the page passes to `TapTalkLive.init`: public, never the API key. */
+  widgetKey: string;
   /** The development IdP's origin: sign-out redirects there. */
   idpUrl: string;
 }
 
 /**
- * Builds the demo router. The page's CSP is helmet's default, relaxed by exactly two sources:
- * `connect-src` gains the emulator (the page redeems tickets there) and `form-action` gains the
- * IdP (Chromium applies form-action to the redirects that follow the sign-out form POST). Scripts
- * and styles stay `'self'`: no inline code anywhere.
+ * Builds the demo router. The page's CSP is helmet's default, relaxed by exactly what embedding
+ * OneTalk's widget needs and what sign-out needs: the emulator (the widget's origin) in
+ * `script-src`, `style-src` and `connect-src`, and the IdP in `form-action` (Chromium applies
+ * form-action to the redirects that follow a sign-out form POST). No inline code anywhere.
  */
 export function createDemoRouter(options: DemoRouterOptions): Router {
   const emulatorOrigin = new URL(options.emulatorUrl).origin;
@@ -30,9 +34,10 @@ export function createDemoRouter(options: DemoRouterOptions): Router {
   const pageCsp = helmet.contentSecurityPolicy({
     useDefaults: true,
     directives: {
+      'script-src': ["'self'", emulatorOrigin],
       'connect-src': ["'self'", emulatorOrigin],
       'form-action': ["'self'", idpOrigin],
-      'style-src': ["'self'"],
+      'style-src': ["'self'", emulatorOrigin],
     },
   });
   const html = renderDemoPage();
@@ -49,7 +54,8 @@ export function createDemoRouter(options: DemoRouterOptions): Router {
     res.type('html').send(html);
   });
   router.get('/demo/config.json', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ emulatorUrl: options.emulatorUrl });
+    const { emulatorUrl, widgetScriptUrl, widgetKey } = options;
+    res.set('Cache-Control', 'no-store').json({ emulatorUrl, widgetScriptUrl, widgetKey });
   });
   router.use('/demo', express.static(join(publicDir(), 'demo'), { index: false, fallthrough: true }));
   return router;

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { createApp, type Gateway } from '../app.js';
 import { BACKCHANNEL_LOGOUT_PATH } from '../auth/backchannel-router.js';
 import { loadConfig, type Config } from '../config/index.js';
-import { startEmulator, type RunningEmulator } from '../emulator/index.js';
+import { DEV_WIDGET_KEY, startEmulator, type RunningEmulator } from '../emulator/index.js';
 import { createLogger } from '../http/index.js';
 import { startDevIdp, type DevIdp } from './idp.js';
 import { createDemoRouter } from './router.js';
@@ -33,6 +33,10 @@ export interface DemoOptions {
   logger?: Logger;
   /** The gateway's deadline per OneTalk call (`ONETALK_TIMEOUT_MS`); tests shorten it to provoke 504s. */
   onetalkTimeoutMs?: number;
+  /** More gateway variables (e.g. session lifetimes), over the generated ones. */
+  env?: Record<string, string>;
+  /** The gateway's clock; tests move it forward to let sessions expire without waiting. */
+  now?: () => number;
 }
 
 /** A running demo. */
@@ -129,9 +133,19 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       ONETALK_API_KEY: apiKey,
       ONETALK_BASE_URL: emulator.url,
       ...(options.onetalkTimeoutMs === undefined ? {} : { ONETALK_TIMEOUT_MS: String(options.onetalkTimeoutMs) }),
+      ...options.env,
     });
-    const demoRouter = createDemoRouter({ emulatorUrl: emulator.url, idpUrl: idp.issuer });
-    const gateway = createApp(config, { logger: options.logger ?? createLogger('silent'), demoRouter });
+    const demoRouter = createDemoRouter({
+      emulatorUrl: emulator.url,
+      widgetScriptUrl: emulator.launcherUrl,
+      widgetKey: DEV_WIDGET_KEY,
+      idpUrl: idp.issuer,
+    });
+    const gateway = createApp(config, {
+      logger: options.logger ?? createLogger('silent'),
+      demoRouter,
+      ...(options.now ? { now: options.now } : {}),
+    });
     stops.push(() => gateway.close());
     server.on('request', gateway.app);
     await gateway.oidc.whenReady();

@@ -1,6 +1,6 @@
 /**
  * Control routes under `/__emulator/`: inspect and seed contacts, flip settings, read the
- * request log, redeem tickets. Not part of OneTalk; no API key (the emulator only listens on
+ * request logs, redeem tickets, inspect and end visitor (widget) sessions. Not part of OneTalk; no API key (the emulator only listens on
  * loopback) and permissive CORS so a demo page served from another loopback port can read them.
  */
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
@@ -38,6 +38,11 @@ const SettingsSchema = z.strictObject({
 });
 
 const RedeemSchema = z.object({ ticket: z.string().min(1) });
+
+const RevokeSchema = z.strictObject({ userID: z.string().min(1).optional() });
+
+const ttl = z.number().int().min(1).max(365 * 24 * 3_600_000);
+const VisitorSettingsSchema = z.strictObject({ accessTokenTtlMs: ttl.optional(), refreshTokenTtlMs: ttl.optional() });
 
 /** A recorded call as the admin route shows it: the key replaced by whether it was right. */
 export type MaskedRequest = RecordedRequest & { apiKey: ApiKeyState };
@@ -123,6 +128,39 @@ export function adminRouter(emulator: Emulator): Router {
       return;
     }
     res.json({ userID: sub, customerUserID, contact, expiresAt: new Date(exp * 1000).toISOString() });
+  });
+
+  // The widget's side: live visitor sessions (never their tokens), ending them as OneTalk would
+  // (the widget's next refresh then fails), token lifetimes, and the visitor API's call log.
+  router.get('/visitor/sessions', (_req, res) => {
+    res.json(emulator.visitors.list());
+  });
+
+  router.post('/visitor/revoke', (req, res) => {
+    const parsed = RevokeSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      res.status(400).json({ error: 'invalid_request', issues: describe(parsed.error) });
+      return;
+    }
+    res.json({ revoked: emulator.visitors.revoke(parsed.data.userID) });
+  });
+
+  router.get('/visitor/settings', (_req, res) => {
+    res.json(emulator.visitors.ttls);
+  });
+
+  router.put('/visitor/settings', (req, res) => {
+    const parsed = VisitorSettingsSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({ error: 'invalid_settings', issues: describe(parsed.error) });
+      return;
+    }
+    Object.assign(emulator.visitors.ttls, parsed.data);
+    res.json(emulator.visitors.ttls);
+  });
+
+  router.get('/visitor/requests', (_req, res) => {
+    res.json(emulator.visitorRequests);
   });
 
   router.use((_req, res) => {

@@ -57,6 +57,24 @@ export const EMULATOR_ERRORS = {
   internal: { status: 500, code: '50000', message: 'Internal server error' },
 } as const satisfies Record<string, ErrorSpec>;
 
+/**
+ * The visitor API's refusals (the widget's side: token exchange, refresh, logout, chat). OneTalk
+ * documents none of this; the codes are the emulator's own, in the same pattern as above.
+ */
+export const VISITOR_ERRORS = {
+  secretKeyMissing: { status: 400, code: '40003', message: 'Request headers are required (Secret-Key)' },
+  credentialsMissing: { status: 401, code: '40110', message: 'Authorization: Bearer <token> is required' },
+  secretKeyInvalid: { status: 401, code: '40111', message: 'Invalid Secret-Key' },
+  ticketInvalid: { status: 401, code: '40112', message: 'Invalid auth ticket' },
+  ticketExpired: { status: 401, code: '40113', message: 'Auth ticket has expired' },
+  ticketUsed: { status: 401, code: '40114', message: 'Auth ticket has already been used' },
+  accessTokenInvalid: { status: 401, code: '40115', message: 'Invalid access token' },
+  accessTokenExpired: { status: 401, code: '40116', message: 'Access token has expired' },
+  refreshTokenInvalid: { status: 401, code: '40117', message: 'Invalid refresh token' },
+  refreshTokenExpired: { status: 401, code: '40118', message: 'Refresh token has expired' },
+  messageInvalid: { status: 400, code: '40004', message: 'Message body must be 1 to 2000 characters' },
+} as const satisfies Record<string, ErrorSpec>;
+
 /** Largest accepted API request body, in bytes. Not documented; generous for six short fields. */
 export const MAX_BODY_BYTES = 64 * 1024;
 

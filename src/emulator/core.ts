@@ -7,9 +7,16 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { ContactStore } from './contacts.js';
 import { TicketIssuer, ticketKey, type TicketRedemption, type TicketVerification } from './tickets.js';
+import { VisitorStore } from './visitor-tokens.js';
 
 /** The dev key everyone may know; the only key the emulator's entry point will ever print. */
 export const DEV_API_KEY = 'dev-onetalk-api-key';
+
+/**
+ * The dev widget key: what a page passes to `TapTalkLive.init` and the widget sends as
+ * `Secret-Key`. Public by nature (it is in every page), unlike the API key.
+ */
+export const DEV_WIDGET_KEY = 'dev-onetalk-widget-key';
 
 /** Upper bound for the latency setting: a minute is plenty to exercise any client timeout. */
 export const MAX_LATENCY_MS = 60_000;
@@ -29,9 +36,30 @@ export interface EmulatorOptions {
   ticketSecret?: Uint8Array | string;
   tierSelected?: boolean;
   latencyMs?: number;
+  /** The widget key the visitor API expects as `Secret-Key`; default {@link DEV_WIDGET_KEY}. */
+  widgetKey?: string;
+  /** Visitor access token lifetime in ms (default one hour). */
+  visitorAccessTokenTtlMs?: number;
+  /** Visitor refresh token lifetime in ms (default thirty days). */
+  visitorRefreshTokenTtlMs?: number;
   /** Clock in ms since the epoch: tickets, contact stamps, request log. */
   now?: () => number;
   logger?: Logger;
+}
+
+/**
+ * One call to the visitor API. Tokens and tickets are never recorded: only whose they were
+ * (`userID`) and whether the widget key was right.
+ */
+export interface VisitorRequest {
+  path: string;
+  status: number;
+  /** Envelope error code ('' on success). */
+  code: string;
+  secretKey: ApiKeyState;
+  /** The OneTalk user the call acted for, when its credential named one. */
+  userID?: string;
+  at: string;
 }
 
 /** How a recorded call's body arrived. */
@@ -65,6 +93,10 @@ export interface Emulator {
   readonly tickets: TicketIssuer;
   /** Every API call, oldest first. Cleared in place by `reset()`, so references stay live. */
   readonly requests: RecordedRequest[];
+  /** Visitor (widget) sessions and conversations. */
+  readonly visitors: VisitorStore;
+  /** Every visitor API call, oldest first; cleared in place by `reset()`. */
+  readonly visitorRequests: VisitorRequest[];
   /** Live settings object; `reset()` restores `defaults` in place. */
   readonly settings: EmulatorSettings;
   readonly defaults: Readonly<EmulatorSettings>;
@@ -74,11 +106,13 @@ export interface Emulator {
   readonly shutdown: AbortSignal;
   /** Compares a received API-Key header with the configured key in constant time. */
   apiKeyState(received: string | undefined): ApiKeyState;
+  /** Compares a received Secret-Key header with the widget key. */
+  widgetKeyState(received: string | undefined): ApiKeyState;
   /** Signature and lifetime check; does not consume the ticket. */
   verifyTicket(ticket: string): Promise<TicketVerification>;
   /** Verify and consume: a ticket redeems once. */
   redeemTicket(ticket: string): Promise<TicketRedemption>;
-  /** Contacts, request log, redemptions and settings back to their starting state. */
+  /** Contacts, request logs, redemptions, visitor sessions and settings back to their starting state. */
   reset(): void;
   /** Stops pending waits; call when the server closes. */
   dispose(): void;
@@ -97,6 +131,15 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const tickets = new TicketIssuer(ticketSecret, now);
   const store = new ContactStore({ now });
   const requests: RecordedRequest[] = [];
+  const visitors = new VisitorStore(
+    { accessTokenTtlMs: options.visitorAccessTokenTtlMs, refreshTokenTtlMs: options.visitorRefreshTokenTtlMs },
+    now,
+  );
+  const visitorTtls = { ...visitors.ttls };
+  const visitorRequests: VisitorRequest[] = [];
+  const widgetKey = options.widgetKey ?? DEV_WIDGET_KEY;
+  if (widgetKey === '') throw new Error('widgetKey must not be empty');
+  const expectedWidgetKey = digest(widgetKey);
   const settings: EmulatorSettings = { ...defaults };
   const lifetime = new AbortController();
   // Hash both sides so the comparison is constant-time whatever the lengths.
@@ -107,6 +150,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     store,
     tickets,
     requests,
+    visitors,
+    visitorRequests,
     settings,
     defaults,
     now,
@@ -116,11 +161,18 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       if (received === undefined || received === '') return 'missing';
       return timingSafeEqual(digest(received), expected) ? 'valid' : 'invalid';
     },
+    widgetKeyState(received) {
+      if (received === undefined || received === '') return 'missing';
+      return timingSafeEqual(digest(received), expectedWidgetKey) ? 'valid' : 'invalid';
+    },
     verifyTicket: (ticket) => tickets.verify(ticket),
     redeemTicket: (ticket) => tickets.redeem(ticket),
     reset() {
       store.clear();
       requests.length = 0;
+      visitorRequests.length = 0;
+      visitors.clear();
+      Object.assign(visitors.ttls, visitorTtls);
       tickets.clearRedemptions();
       Object.assign(settings, defaults);
     },

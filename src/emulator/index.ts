@@ -7,14 +7,18 @@
 import type { Server } from 'node:http';
 import { createEmulatorApp } from './app.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './core.js';
+import { LAUNCHER_PATH } from './standin.js';
 
 export { createEmulatorApp } from './app.js';
-export { createEmulator, DEV_API_KEY, MAX_LATENCY_MS } from './core.js';
-export type { ApiKeyState, BodyKind, Emulator, EmulatorOptions, EmulatorSettings, RecordedRequest } from './core.js';
+export { createEmulator, DEV_API_KEY, DEV_WIDGET_KEY, MAX_LATENCY_MS } from './core.js';
+export type { ApiKeyState, BodyKind, Emulator, EmulatorOptions, EmulatorSettings, RecordedRequest, VisitorRequest } from './core.js';
+export { AGENT_REPLY, VISITOR_PREFIX } from './visitor.js';
+export { LAUNCHER_PATH } from './standin.js';
+export type { ChatMessage, VisitorSessionView, VisitorTokens } from './visitor-tokens.js';
 export { ContactStore } from './contacts.js';
 export type { Contact, ContactInput, SeedInput, SyncOutcome } from './contacts.js';
 export type { TicketClaims, TicketRedemption, TicketVerification } from './tickets.js';
-export { DOCUMENTED_ERRORS, EMULATOR_ERRORS, MAX_BODY_BYTES } from './codes.js';
+export { DOCUMENTED_ERRORS, EMULATOR_ERRORS, MAX_BODY_BYTES, VISITOR_ERRORS } from './codes.js';
 export type { OneTalkEnvelope } from './codes.js';
 export { ADMIN_PREFIX } from './admin.js';
 export type { MaskedRequest } from './admin.js';
@@ -31,6 +35,8 @@ export interface StartEmulatorOptions extends EmulatorOptions {
 export interface RunningEmulator extends Emulator {
   /** Base URL, e.g. `http://127.0.0.1:41234` (no trailing slash). */
   readonly url: string;
+  /** The stand-in widget launcher script, for a page's `<script src>`. */
+  readonly launcherUrl: string;
   readonly port: number;
   readonly server: Server;
   /** Stops listening, drops keep-alive sockets and cuts pending latency waits short. */
@@ -61,5 +67,6 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     return closing;
   };
 
-  return Object.assign(emulator, { url: `http://${urlHost}:${address.port}`, port: address.port, server, close });
+  const url = `http://${urlHost}:${address.port}`;
+  return Object.assign(emulator, { url, launcherUrl: `${url}${LAUNCHER_PATH}`, port: address.port, server, close });
 }

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     port: config.port,
     host: '127.0.0.1',
     apiKey: config.apiKey,
+    widgetKey: config.widgetKey,
     latencyMs: config.latencyMs,
     logger,
   });
@@ -57,6 +58,8 @@ async function main(): Promise<void> {
   // Print only once the handlers are in place: whoever reads this line may signal right away,
   // and a signal without a listener kills the process with the OS default.
   console.log(`OneTalk emulator on ${emulator.url} (admin: ${emulator.url}/__emulator/) — try: ${curlExample(emulator.url, config)}`);
+  // The widget key is public (every page embedding the widget carries it): printing it is fine.
+  console.log(`Stand-in widget: <script src="${emulator.launcherUrl}"> then TapTalkLive.init('${config.widgetKey}')`);
 }
 
 main().catch((error: unknown) => {

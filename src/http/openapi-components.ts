@@ -180,6 +180,15 @@ const SCHEMAS: Record<string, SchemaObject> = {
       name: { type: 'string', minLength: 1 },
       email: { type: 'string', format: 'email' },
       picture: { type: 'string', format: 'uri', description: 'An http(s) URL.' },
+      id: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9_-]{43}$',
+        description:
+          'Opaque, stable per user: base64url of HMAC-SHA256 of the OneTalk `customerUserID` under `USER_ID_SECRET` ' +
+          '(else a key derived from `ONETALK_API_KEY`). `/livechat.js` compares it with the owner it recorded for the ' +
+          'widget\'s tokens. Reveals nothing without the key, and `SESSION_SECRET` rotations do not change it. ' +
+          'Absent only when the session cannot make a OneTalk user (then no ticket can be minted either).',
+      },
     },
   },
   SessionState: {

@@ -172,6 +172,19 @@ const widget: PathItemObject = {
   },
 };
 
+const widgetAdapter: PathItemObject = {
+  get: {
+    operationId: 'widgetAdapterScript',
+    tags: ['livechat'],
+    summary: 'The OneTalk widget adapter (an ES module importing /livechat.js; public, no session, no secret)',
+    security: PUBLIC,
+    responses: publicDocument('Loadable from any embedding page (CORS `*`, cross-origin resource policy).', 'text/javascript', { type: 'string' }, {
+      ETag: { required: true, schema: { type: 'string' } },
+      'Access-Control-Allow-Origin': { required: true, schema: { const: '*' } },
+    }),
+  },
+};
+
 const document: PathItemObject = {
   get: {
     operationId: 'openApiDocument',
@@ -190,6 +203,7 @@ export function paths(): Record<string, PathItemObject> {
     '/healthz': healthz,
     '/readyz': readyz,
     '/livechat.js': widget,
+    '/livechat-onetalk.js': widgetAdapter,
     '/openapi.json': document,
     '/metrics': metrics,
   };

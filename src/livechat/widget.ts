@@ -1,6 +1,8 @@
 /**
- * Serves the widget client `public/livechat.js` at `GET /livechat.js`: a public script that any
- * page embedding the chat may load, so it carries no session and no secret.
+ * Serves the browser modules `public/livechat.js` (the ticket client) and
+ * `public/livechat-onetalk.js` (the OneTalk widget adapter, which imports the former) at
+ * `GET /livechat.js` and `GET /livechat-onetalk.js`: public scripts that any page embedding the
+ * chat may load, so they carry no session and no secret.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -21,22 +23,29 @@ export function publicDir(from: string = dirname(fileURLToPath(import.meta.url))
   }
 }
 
+/** The modules served, by file name (= URL path below `/`). */
+export const WIDGET_FILES = ['livechat.js', 'livechat-onetalk.js'] as const;
+
 /** Options of {@link createWidgetRouter}. */
 export interface WidgetRouterOptions {
-  /** The script's path on disk; default `public/livechat.js` of the project. */
-  file?: string;
+  /** The directory holding {@link WIDGET_FILES}; default the project's `public/`. */
+  dir?: string;
 }
 
 /**
- * Router for `GET /livechat.js`. The file is read once, at start-up: a missing file fails the
- * start rather than the first embedding page.
+ * Router for the widget modules. Files are read once, at start-up: a missing file fails the start
+ * rather than the first embedding page.
  */
 export function createWidgetRouter(options: WidgetRouterOptions = {}): Router {
-  const source = readFileSync(options.file ?? join(publicDir(), 'livechat.js'));
-  const etag = `"${createHash('sha256').update(source).digest('base64url').slice(0, 27)}"`;
   const router = Router();
+  const dir = options.dir ?? publicDir();
+  for (const file of WIDGET_FILES) serveModule(router, file, readFileSync(join(dir, file)));
+  return router;
+}
 
-  router.get('/livechat.js', (req, res) => {
+function serveModule(router: Router, file: string, source: Buffer): void {
+  const etag = `"${createHash('sha256').update(source).digest('base64url').slice(0, 27)}"`;
+  router.get(`/${file}`, (req, res) => {
     res.set({
       'Content-Type': 'text/javascript; charset=utf-8',
       // Unversioned URL: a short max-age keeps deploys visible within minutes; the ETag makes
@@ -54,6 +63,4 @@ export function createWidgetRouter(options: WidgetRouterOptions = {}): Router {
     }
     res.send(source);
   });
-
-  return router;
 }

@@ -39,20 +39,35 @@ describe('the demo server', function () {
       expect(await res.text()).to.equal('');
     });
 
-    it('serves the demo page under a CSP without inline code, open only to the emulator and the IdP', async () => {
+    it('serves the demo page under a CSP without inline code, open only to the widget\'s origin and the IdP', async () => {
       const res = await fetch(demo.url);
       expect(res.status).to.equal(200);
       const csp = res.headers.get('content-security-policy') ?? '';
+      const emulator = new URL(demo.emulator.url).origin;
       expect(csp).to.not.include('unsafe-inline');
-      expect(csp).to.include("script-src 'self'");
-      expect(csp).to.include(`connect-src 'self' ${new URL(demo.emulator.url).origin}`);
+      expect(csp).to.include(`script-src 'self' ${emulator};`);
+      expect(csp).to.include(`style-src 'self' ${emulator};`);
+      expect(csp).to.match(new RegExp(`connect-src 'self' ${emulator}(;|$)`));
       expect(csp).to.include(`form-action 'self' ${new URL(demo.idp.issuer).origin}`);
       expect(await res.text()).to.not.match(/<script>|<style>|\sstyle=|\son[a-z]+=/);
     });
 
-    it('tells the page where the emulator is', async () => {
+    it('tells the page where the widget comes from and its public key, never the API key', async () => {
       const res = await fetch(`${demo.url}demo/config.json`);
-      expect(await res.json()).to.deep.equal({ emulatorUrl: demo.emulator.url });
+      const body = await res.json();
+      expect(body).to.deep.equal({ emulatorUrl: demo.emulator.url, widgetScriptUrl: demo.emulator.launcherUrl, widgetKey: 'dev-onetalk-widget-key' });
+      expect(JSON.stringify(body)).to.not.include(demo.config.onetalk.apiKey);
+    });
+
+    it('serves the widget adapter /livechat-onetalk.js like /livechat.js, importing it', async () => {
+      const res = await fetch(`${demo.url}livechat-onetalk.js`);
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('content-type')).to.equal('text/javascript; charset=utf-8');
+      expect(res.headers.get('access-control-allow-origin')).to.equal('*');
+      expect(res.headers.get('etag')).to.match(/^"[A-Za-z0-9_-]{27}"$/);
+      const source = await res.text();
+      expect(source).to.include("from './livechat.js'");
+      expect(source).to.include('export function connectOneTalkWidget');
     });
   });
 
@@ -66,6 +81,7 @@ describe('the demo server', function () {
       const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
       try {
         expect((await fetch(`${base}/livechat.js`)).status).to.equal(200);
+        expect((await fetch(`${base}/livechat-onetalk.js`)).status).to.equal(200);
         for (const path of ['/', '/demo/config.json', '/demo/app.js']) {
           expect((await fetch(`${base}${path}`)).status, path).to.equal(404);
         }

@@ -1,42 +1,33 @@
 import { expect } from 'chai';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ownerId } from '../../src/profile/index.js';
 import { startDemo, type Demo } from '../../src/demo/start.js';
-import type { BrowserContext } from 'playwright-core';
 import { artifactPath, launchChromium, requireChromium, signInThroughIdp, type TestBrowser } from '../helpers/browser.js';
+import {
+  launcherState,
+  liveWidgetUsers,
+  oneTalkUserId,
+  recordLauncherIdentities,
+  signInQuickly,
+  storageOf,
+  waitForChat,
+  waitForLauncher,
+} from './widget-support.js';
 
 const TICKET_PATH = '/v1/user/request_auth_ticket';
-const IDENTITY_KEY = 'demo.onetalk.identity';
-
-/** The ticket calls the emulator received, oldest first. */
-function ticketCalls(demo: Demo) {
-  return demo.emulator.requests.filter((r) => r.path === TICKET_PATH);
-}
-
-/** Waits until the page shows that the emulator accepted a ticket. */
-async function waitForAccepted(page: Page): Promise<void> {
-  await page.waitForSelector('body[data-ticket=accepted]', { timeout: 15_000 });
-}
-
-/** What the widget's ticket request answers when made from the page, as the widget makes it. */
-function ticketStatusFromPage(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const res = await fetch('/api/livechat/ticket', { method: 'POST', credentials: 'include', headers: { 'X-CSRF': '1' } });
-    return res.status;
-  });
-}
 
 describe('the demo in Chromium', function () {
   this.timeout(60_000);
   let demo: Demo;
   let browser: TestBrowser;
-  // One browser profile for the whole story: signed out, signed in, two tabs, signed out again.
-  let context: BrowserContext;
+
+  const ticketCalls = () => demo.emulator.requests.filter((r) => r.path === TICKET_PATH);
+  const tokenTrades = () => demo.emulator.visitorRequests.filter((r) => r.path === '/auth/access_token/request');
 
   before(async function () {
     requireChromium(this);
     demo = await startDemo();
     browser = await launchChromium();
-    context = await browser.newContext();
   });
   after(async () => {
     await browser?.close();
@@ -46,109 +37,116 @@ describe('the demo in Chromium', function () {
     if (demo) demo.emulator.settings.latencyMs = 0;
   });
 
-  describe('before sign-in', () => {
-    it('shows the shop signed out, and starting a chat is refused with 401 and a sign-in link', async () => {
-      const page = await context.newPage();
-      await page.goto(demo.url);
-      await page.waitForSelector('body[data-state=signed-out]');
-      expect(await page.isVisible('#sign-in')).to.equal(true);
-      const [response] = await Promise.all([
-        page.waitForResponse((res) => res.url().endsWith('/api/livechat/ticket')),
-        page.click('#start-chat'),
-      ]);
-      expect(response.status()).to.equal(401);
-      await page.waitForSelector('#login-required', { state: 'visible' });
-      const loginUrl = new URL((await page.getAttribute('#login-link', 'href')) ?? '', demo.url);
-      expect(loginUrl.pathname).to.equal('/auth/login');
-      expect(loginUrl.searchParams.get('returnTo')).to.equal('/');
-      expect(ticketCalls(demo)).to.have.length(0);
-      await page.close();
+  // One browser profile for the whole story, as on a shared computer: alice, then bob.
+  describe('alice, then bob, on one browser', () => {
+    let context: BrowserContext;
+    let page: Page;
+    let shown: string[];
+
+    before(async () => {
+      context = await browser.newContext();
+      shown = await recordLauncherIdentities(context);
+      page = await context.newPage();
     });
-  });
+    after(async () => {
+      await context?.close();
+    });
 
-  describe('signing in through the IdP form', () => {
-    it('comes back to the page, which shows the ticket the emulator accepted for alice', async () => {
-      const page = await context.newPage();
-      const before = ticketCalls(demo).length;
+    it('shows the shop signed out, with the widget loaded as a guest and no ticket minted', async () => {
+      await page.goto(demo.url);
+      await waitForChat(page, 'anonymous');
+      expect(await page.isVisible('#sign-in')).to.equal(true);
+      expect(await launcherState(page)).to.deep.equal({ state: 'guest', userId: '', authenticated: false });
+      expect(ticketCalls()).to.have.length(0);
+      // The page loaded the widget from the emulator, as a customer page loads OneTalk's.
+      expect(await page.evaluate(() => Array.from(document.scripts, (s) => s.src))).to.include(demo.emulator.launcherUrl);
+    });
+
+    it('makes the launcher alice after she signs in: one ticket, traded once, with the public widget key', async () => {
       await signInThroughIdp(page, demo, 'alice');
-      await waitForAccepted(page);
-
-      const contact = demo.emulator.store.findByCustomerUserID('alice');
-      expect(contact, 'the emulator stored alice').to.not.equal(undefined);
+      await waitForChat(page, 'authenticated');
+      const alice = oneTalkUserId(demo, 'alice');
+      await waitForLauncher(page, alice);
       expect(await page.textContent('#user-name')).to.equal('Alice Liddell');
-      expect(await page.textContent('#onetalk-user-id')).to.equal(contact?.userID);
-      expect(await page.textContent('#contact-customer-user-id')).to.equal('alice');
-      expect(await page.textContent('#contact-full-name')).to.equal('Alice Liddell');
-      expect(await page.textContent('#contact-email')).to.equal('alice@example.com');
-      expect(await page.textContent('#contact-phone')).to.equal('6281234567890');
-      expect(ticketCalls(demo)).to.have.length(before + 1);
-      expect(await page.evaluate((key) => localStorage.getItem(key), IDENTITY_KEY)).to.include(contact?.userID ?? '?');
+      expect(await page.textContent('#taplive-identity')).to.equal('You are chatting as Alice Liddell');
+      expect(liveWidgetUsers(demo)).to.deep.equal([alice]);
+      expect(ticketCalls()).to.have.length(1);
+      expect(tokenTrades().map(({ status, secretKey, userID }) => ({ status, secretKey, userID }))).to.deep.equal([
+        { status: 200, secretKey: 'valid', userID: alice },
+      ]);
+      // Nothing personal in localStorage: the widget's tokens and the opaque owner id only.
+      const storage = await storageOf(page);
+      expect(Object.keys(storage).sort()).to.deep.equal(['onetalk-gateway.widget-owner', 'taplive.auth']);
+      expect(storage['onetalk-gateway.widget-owner']).to.equal(ownerId('alice', demo.config.userIdKey));
+      expect(JSON.stringify(storage)).to.not.match(/alice|Liddell|example\.com/i);
+
+      await page.click('#taplive-launcher');
+      await page.fill('#taplive-input', 'Is the Darjeeling back in stock?');
+      await page.click('#taplive-form button');
+      await page.waitForSelector('#taplive-messages li[data-from=agent]');
       await page.screenshot({ path: await artifactPath('demo-signed-in.png'), fullPage: true });
-      await page.close();
+    });
+
+    it('makes the launcher anonymous after she signs out, and ends her widget session at OneTalk', async () => {
+      await Promise.all([
+        page.waitForURL((url) => url.href === demo.url && !url.search, { timeout: 15_000 }),
+        page.click('#sign-out button'),
+      ]);
+      await waitForChat(page, 'anonymous');
+      await waitForLauncher(page, undefined);
+      expect(await page.isVisible('#sign-in')).to.equal(true);
+      expect(liveWidgetUsers(demo)).to.deep.equal([]);
+      expect(await storageOf(page)).to.deep.equal({ 'onetalk-gateway.widget-owner': 'anonymous' });
+      await page.screenshot({ path: await artifactPath('demo-signed-out.png'), fullPage: true });
+    });
+
+    it('makes the launcher bob, never alice, after bob signs in on the same browser', async () => {
+      const seenBefore = shown.length;
+      // The IdP session ended with her sign-out: the IdP asks who signs in.
+      await signInThroughIdp(page, demo, 'bob');
+      await waitForChat(page, 'authenticated');
+      const bob = oneTalkUserId(demo, 'bob');
+      await waitForLauncher(page, bob);
+      expect(await page.textContent('#taplive-identity')).to.equal('You are chatting as bob');
+      await page.click('#taplive-launcher');
+      await page.waitForSelector('#taplive-window:not([hidden])');
+      expect(await page.$$eval('#taplive-messages li', (items) => items.map((li) => li.textContent))).to.deep.equal([]);
+      expect(new Set(shown.slice(seenBefore))).to.deep.equal(new Set([bob]));
+      expect(liveWidgetUsers(demo)).to.deep.equal([bob]);
     });
   });
 
   describe('two tabs opened at once', () => {
-    // With 400 ms of upstream latency, unserialised requests would arrive within a few ms of
-    // each other; serialised, the second arrives only after the first was answered.
+    // With 400 ms of upstream latency, unserialised tabs would both mint; serialised, the second
+    // finds the widget (its tokens are shared through localStorage) already the user's.
     const LATENCY_MS = 400;
 
     async function openTwoTabs(prepare?: (page: Page) => Promise<void>): Promise<void> {
-      demo.emulator.settings.latencyMs = LATENCY_MS;
-      const before = ticketCalls(demo).length;
+      const context = await browser.newContext();
+      // Signed in at the gateway, and no page has run the widget yet: it is nobody's.
+      await signInQuickly(context, demo, 'alice');
       const pages = [await context.newPage(), await context.newPage()];
       for (const page of pages) await prepare?.(page);
+      demo.emulator.settings.latencyMs = LATENCY_MS;
+      const before = ticketCalls().length;
       await Promise.all(pages.map((page) => page.goto(demo.url)));
-      // Each tab redeems its own ticket at the emulator; redemption is single-use, so both
-      // being accepted also proves the tabs did not share one ticket.
-      await Promise.all(pages.map(waitForAccepted));
-      const calls = ticketCalls(demo).slice(before);
-      expect(calls, 'one ticket per tab').to.have.length(2);
-      const [first, second] = calls.map((call) => Date.parse(call.at));
-      expect((second ?? 0) - (first ?? 0)).to.be.at.least(LATENCY_MS - 20);
-      for (const page of pages) await page.close();
+      await Promise.all(pages.map((page) => waitForChat(page, 'authenticated')));
+      const alice = oneTalkUserId(demo, 'alice');
+      await Promise.all(pages.map((page) => waitForLauncher(page, alice)));
+      expect(ticketCalls().length - before, 'one ticket for both tabs').to.equal(1);
+      await context.close();
     }
 
-    it('each get a working ticket, minted one after the other (Web Locks)', async () => {
+    it('share one widget sign-in: one ticket (Web Locks)', async () => {
       await openTwoTabs();
     });
 
-    it('are serialised through BroadcastChannel where Web Locks are missing', async () => {
+    it('share one widget sign-in where Web Locks are missing (BroadcastChannel)', async () => {
       await openTwoTabs(async (page) => {
         await page.addInitScript(() => {
           delete (Navigator.prototype as { locks?: unknown }).locks;
         });
       });
-    });
-  });
-
-  describe('signing out', () => {
-    it('clears the chat identity, ends the gateway and IdP sessions, and a ticket is then refused', async () => {
-      const page = await context.newPage();
-      await page.goto(demo.url);
-      await waitForAccepted(page);
-      // The form POST goes to the gateway, then the IdP's end-session page, then back to /.
-      await Promise.all([
-        page.waitForURL((url) => url.href === demo.url && !url.search, { timeout: 15_000 }),
-        page.click('#sign-out button'),
-      ]);
-      await page.waitForSelector('body[data-state=signed-out]');
-      expect(await page.textContent('#notice')).to.include('chat identity was cleared');
-      expect(await page.evaluate((key) => localStorage.getItem(key), IDENTITY_KEY)).to.equal(null);
-      expect(await ticketStatusFromPage(page)).to.equal(401);
-
-      const [response] = await Promise.all([
-        page.waitForResponse((res) => res.url().endsWith('/api/livechat/ticket')),
-        page.click('#start-chat'),
-      ]);
-      expect(response.status()).to.equal(401);
-      await page.waitForSelector('#login-required', { state: 'visible' });
-      await page.screenshot({ path: await artifactPath('demo-signed-out.png'), fullPage: true });
-
-      // The IdP session ended too: signing in asks for credentials again.
-      await page.click('#sign-in');
-      await page.waitForSelector('input[name=login]');
-      await page.close();
     });
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { decodeJwt } from 'jose';
 import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
+import { ownerId } from '../../src/profile/index.js';
 
 describe('the sign-in flow and the ticket route', function () {
   let system: System;
@@ -41,13 +42,18 @@ describe('the sign-in flow and the ticket route', function () {
       expect(await res.json()).to.deep.equal({ authenticated: false });
     });
 
-    it('shows name, email and picture after sign-in, and nothing else', async () => {
+    it('shows name, email, picture and the opaque user id after sign-in, and nothing else', async () => {
       const browser = await system.signIn('alice');
       const res = await browser.get(`${system.url}/auth/session`);
       expect(res.headers.get('cache-control')).to.equal('no-store');
       expect(await res.json()).to.deep.equal({
         authenticated: true,
-        user: { name: 'Alice Liddell', email: 'alice@example.com', picture: 'https://www.gravatar.com/avatar/0?d=identicon' },
+        user: {
+          name: 'Alice Liddell',
+          email: 'alice@example.com',
+          picture: 'https://www.gravatar.com/avatar/0?d=identicon',
+          id: ownerId('alice', system.config.userIdKey),
+        },
       });
     });
   });

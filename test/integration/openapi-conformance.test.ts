@@ -79,6 +79,11 @@ describe('the OpenAPI document', function () {
         expect(script).to.be.a('string').and.not.empty;
       });
 
+      it('GET /livechat-onetalk.js', async () => {
+        const script = await conform(doc, 'get', '/livechat-onetalk.js', await fetch(`${system.url}/livechat-onetalk.js`));
+        expect(script).to.be.a('string').and.include('export function connectOneTalkWidget');
+      });
+
       it('GET /openapi.json, naming PUBLIC_URL', async () => {
         const res = await fetch(`${system.url}/openapi.json`);
         expect(await conform(doc, 'get', '/openapi.json', res)).to.deep.equal(JSON.parse(JSON.stringify(doc)));

@@ -21,12 +21,13 @@ describe('the OpenAPI document', function () {
       expect(doc).not.to.have.property('servers');
     });
 
-    it('lists exactly the routes of shared/DESIGN.md, their preflights, back-channel logout, metrics, the widget script and itself', () => {
+    it('lists exactly the routes of shared/DESIGN.md, their preflights, back-channel logout, metrics, the widget scripts and itself', () => {
       expect(operations(openApiDocument).map(([method, path]) => `${method.toUpperCase()} ${path}`).sort()).to.deep.equal([
         'GET /auth/callback',
         'GET /auth/login',
         'GET /auth/session',
         'GET /healthz',
+        'GET /livechat-onetalk.js',
         'GET /livechat.js',
         'GET /metrics',
         'GET /openapi.json',

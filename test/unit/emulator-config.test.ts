@@ -2,13 +2,19 @@ import { expect } from 'chai';
 import { EmulatorConfigError, loadEmulatorConfig } from '../../src/config/emulator.js';
 
 describe('loadEmulatorConfig', () => {
-  it('defaults to port 4010, the dev key and no latency', () => {
-    expect(loadEmulatorConfig({})).to.deep.equal({ port: 4010, apiKey: 'dev-onetalk-api-key', latencyMs: 0, usesDevKey: true });
+  it('defaults to port 4010, the dev keys and no latency', () => {
+    expect(loadEmulatorConfig({})).to.deep.equal({
+      port: 4010,
+      apiKey: 'dev-onetalk-api-key',
+      latencyMs: 0,
+      usesDevKey: true,
+      widgetKey: 'dev-onetalk-widget-key',
+    });
   });
 
   it('reads PORT, ONETALK_API_KEY and LATENCY_MS, and freezes the result', () => {
-    const config = loadEmulatorConfig({ PORT: '5000', ONETALK_API_KEY: 'sk-secret', LATENCY_MS: '250' });
-    expect(config).to.deep.equal({ port: 5000, apiKey: 'sk-secret', latencyMs: 250, usesDevKey: false });
+    const config = loadEmulatorConfig({ PORT: '5000', ONETALK_API_KEY: 'sk-secret', LATENCY_MS: '250', ONETALK_WIDGET_KEY: 'wk-public' });
+    expect(config).to.deep.equal({ port: 5000, apiKey: 'sk-secret', latencyMs: 250, usesDevKey: false, widgetKey: 'wk-public' });
     expect(Object.isFrozen(config)).to.equal(true);
   });
 
@@ -31,6 +37,18 @@ describe('loadEmulatorConfig', () => {
       'ONETALK_API_KEY must not contain whitespace or control characters',
     ]);
     expect((caught as Error).message).to.not.include('sk secret');
+  });
+
+  it('refuses a widget key with spaces, or one equal to the API key (the widget key is public)', () => {
+    expect(() => loadEmulatorConfig({ ONETALK_WIDGET_KEY: 'wk public' })).to.throw(EmulatorConfigError, 'ONETALK_WIDGET_KEY must be visible ASCII');
+    let caught: unknown;
+    try {
+      loadEmulatorConfig({ ONETALK_API_KEY: 'sk-same-secret', ONETALK_WIDGET_KEY: 'sk-same-secret' });
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as EmulatorConfigError).problems).to.deep.equal(['ONETALK_WIDGET_KEY must differ from ONETALK_API_KEY (the widget key is public)']);
+    expect((caught as Error).message).to.not.include('sk-same-secret');
   });
 
   for (const [name, value] of [['PORT', '-1'], ['PORT', '3.5'], ['PORT', '0x10'], ['LATENCY_MS', '60001'], ['LATENCY_MS', '1e3']]) {

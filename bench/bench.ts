@@ -37,7 +37,7 @@ export const DEFAULT_OPTIONS: Readonly<BenchOptions> = Object.freeze({
   rounds: 2,
   idleMs: 4_000,
   memoryCounts: [10_000, 100_000],
-  scenarios: ['ceiling', 'session', 'peer', 'ticket'],
+  scenarios: ['ceiling', 'floor', 'session', 'peer', 'ticket'],
 });
 
 export interface TargetResult extends Target {

@@ -109,7 +109,6 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
   const transport = createTransport({
     base,
     apiKey,
-    timeoutMs,
     userAgent: options.userAgent ?? `${pkg.name}/${pkg.version}`,
     agent: options.agent,
   });

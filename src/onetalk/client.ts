@@ -4,8 +4,8 @@
  * the answer strictly, and let only {@link OneTalkError} out.
  *
  * The order of the guards matters: an open breaker refuses before a call takes a queue slot;
- * the queue refuses before anything is sent; retries happen inside the breaker, so a call that
- * succeeded on its second attempt counts as one success.
+ * the queue refuses, at once, a call that could not start in time to finish; retries happen
+ * inside the breaker, so a call that succeeded on its second attempt counts as one success.
  */
 import type http from 'node:http';
 import type https from 'node:https';
@@ -16,9 +16,9 @@ import { parseEnvelope } from './envelope.js';
 import type { SyncData, TicketData } from './envelope.js';
 import { OneTalkError, OneTalkErrorCode, isOneTalkError, sanitizedCause } from './errors.js';
 import { prepareBody } from './fields.js';
-import { ConcurrencyLimiter, QueueFullError, type Release } from './limiter.js';
+import { ConcurrencyLimiter, ShedError, type Release } from './limiter.js';
 import { DEFAULT_POLICY, checkPolicy, isHealthFailure, minAttemptMs, outcomeKind, retryDelayMs, type UpstreamPolicy } from './policy.js';
-import { aborted, createTransport } from './transport.js';
+import { aborted, closedDuringCall, createTransport } from './transport.js';
 import { DEFAULT_PATHS, TICKET_LIFETIME_MS } from './types.js';
 import type { AuthTicket, Endpoint, SyncContact, SyncResult, TicketUser } from './types.js';
 
@@ -112,7 +112,7 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
     userAgent: options.userAgent ?? `${pkg.name}/${pkg.version}`,
     agent: options.agent,
   });
-  const limiter = new ConcurrencyLimiter(policy.maxConcurrent, policy.maxQueue);
+  const limiter = new ConcurrencyLimiter({ maxConcurrent: policy.maxConcurrent, maxQueue: policy.maxQueue, priorHoldMs: timeoutMs });
   const breaker = createBreaker({
     threshold: policy.breakerThreshold,
     cooldownMs: policy.breakerCooldownMs,
@@ -172,10 +172,12 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
       const active = deadline;
       return { data: await breaker.run(() => attempts(endpoint, body, active, count)), startedAt };
     } catch (e) {
-      failure = translate(endpoint, e);
+      failure = translate(endpoint, e, deadline);
       throw failure;
     } finally {
-      release?.();
+      // Slot hold times are learnt only from calls that went upstream and were not cut short
+      // by their caller or by close(): those say nothing about OneTalk.
+      release?.(count.sent > 0 && deadline?.cause !== 'caller' && deadline?.cause !== 'shutdown');
       if (deadline) {
         inFlight.delete(deadline);
         deadline.dispose();
@@ -190,20 +192,21 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
   }
 
   /**
-   * A concurrency slot, or OVERLOADED: at once when the queue is full, or when no slot frees up
-   * while the deadline still leaves an attempt a real chance (sending then would only add load).
+   * A concurrency slot, or OVERLOADED: at once when the queue is full or the call could not
+   * start early enough to finish (the expected hold time of a slot, at least the shortest
+   * attempt worth starting, before its deadline); later when no slot came in time after all.
    */
   async function acquire(endpoint: Endpoint, deadline: Deadline): Promise<Release> {
+    const startBy = deadline.endsAt - Math.max(limiter.holdMs(), minAttemptMs(timeoutMs));
     try {
-      const release = await limiter.acquire(deadline.signal);
-      if (deadline.remainingMs() >= minAttemptMs(timeoutMs)) return release;
-      release();
-      throw new Error('slot came too late');
+      return await limiter.acquire({ signal: deadline.signal, startBy });
     } catch (e) {
-      if (deadline.cause === 'caller') throw aborted(endpoint);
-      if (deadline.cause === 'shutdown') throw new OneTalkError(OneTalkErrorCode.UNAVAILABLE, 'the OneTalk client closed during the call', { endpoint });
-      const why = e instanceof QueueFullError ? 'too many OneTalk calls in flight and queued' : 'no OneTalk call slot freed within the deadline';
-      throw new OneTalkError(OneTalkErrorCode.OVERLOADED, why, { endpoint });
+      if (e instanceof ShedError) {
+        if (e.reason === 'queue_full') throw overloaded(endpoint, 'too many OneTalk calls in flight and queued', e.retryAfterMs);
+        throw tooLate(endpoint, e.retryAfterMs);
+      }
+      if (deadline.cause === 'deadline') throw overloaded(endpoint, 'no OneTalk call slot freed within the deadline', undefined);
+      throw e;
     }
   }
 
@@ -237,9 +240,19 @@ function circuitOpen(endpoint: Endpoint, retryAfterMs: number | undefined): OneT
   return new OneTalkError(OneTalkErrorCode.CIRCUIT_OPEN, 'OneTalk circuit breaker is open after repeated failures', { endpoint, retryAfterMs });
 }
 
+function overloaded(endpoint: Endpoint, why: string, retryAfterMs: number | undefined): OneTalkError {
+  return new OneTalkError(OneTalkErrorCode.OVERLOADED, why, { endpoint, retryAfterMs: retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs) });
+}
+
+function tooLate(endpoint: Endpoint, retryAfterMs: number): OneTalkError {
+  return overloaded(endpoint, 'a OneTalk call could not start in time to finish within the deadline', retryAfterMs);
+}
+
 /** Everything thrown inside a call becomes a OneTalkError here, at the boundary. */
-function translate(endpoint: Endpoint, e: unknown): OneTalkError {
+function translate(endpoint: Endpoint, e: unknown, deadline: Deadline | undefined): OneTalkError {
   if (isOneTalkError(e)) return e;
+  if (deadline?.cause === 'caller') return aborted(endpoint);
+  if (deadline?.cause === 'shutdown') return closedDuringCall(endpoint);
   if (e instanceof BreakerOpenError) return circuitOpen(endpoint, e.retryAfterMs);
   return new OneTalkError(OneTalkErrorCode.UNAVAILABLE, 'OneTalk call failed', { endpoint, cause: sanitizedCause(undefined) });
 }

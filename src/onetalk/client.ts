@@ -3,8 +3,9 @@
  * policy (a bounded queue, a circuit breaker, safe retries) within one whole-call deadline, read
  * the answer strictly, and let only {@link OneTalkError} out.
  *
- * The order of the guards matters: an open breaker refuses before a call takes a queue slot;
- * the queue refuses, at once, a call that could not start in time to finish; retries happen
+ * The order of the guards matters: a breaker in its cool-down refuses before a call takes a
+ * queue slot; the queue refuses, at once, a call that could not start in time to finish; a call
+ * that arrives while the breaker's probe is in flight waits for its verdict; retries happen
  * inside the breaker, so a call that succeeded on its second attempt counts as one success.
  */
 import type http from 'node:http';
@@ -170,7 +171,11 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
       inFlight.add(deadline);
       release = await acquire(endpoint, deadline);
       const active = deadline;
-      return { data: await breaker.run(() => attempts(endpoint, body, active, count)), startedAt };
+      // Only a call that waited for the breaker's probe can be this late.
+      const ready = () => {
+        if (active.remainingMs() < minAttemptMs(timeoutMs)) throw tooLate(endpoint, 0);
+      };
+      return { data: await breaker.run(() => attempts(endpoint, body, active, count), { signal: active.signal, ready }), startedAt };
     } catch (e) {
       failure = translate(endpoint, e, deadline);
       throw failure;

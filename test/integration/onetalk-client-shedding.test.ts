@@ -1,8 +1,10 @@
 /**
  * Load shedding in the client, against the OneTalk emulator on loopback with its latency
- * setting: a call joins the queue only when it can start in time to finish before its deadline.
+ * setting: a call joins the queue only when it can start in time to finish before its deadline,
+ * and calls that arrive while the breaker's probe is in flight wait for its verdict.
  * Timings are compressed (hundreds of ms) and every margin is wide, for a loaded machine.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createOneTalkClient, isOneTalkError, type OneTalkClient, type OneTalkClientOptions, type OneTalkError } from '../../src/onetalk/index.js';
@@ -29,6 +31,12 @@ async function timedCall(client: OneTalkClient): Promise<Outcome> {
 }
 
 const codes = (outcomes: Outcome[]) => outcomes.map((o) => o.code).sort();
+
+/** Polls `check` every 10 ms for at most `ms`; fails the test naming `what`. */
+async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  for (const end = performance.now() + ms; performance.now() < end; await sleep(10)) if (check()) return;
+  expect.fail(`timed out waiting for ${what}`);
+}
 
 describe('onetalk/client admission under a deadline (OneTalk emulator)', () => {
   let emulator: RunningEmulator;
@@ -88,6 +96,24 @@ describe('onetalk/client admission under a deadline (OneTalk emulator)', () => {
       expect(second.code).to.equal('ONETALK_OVERLOADED');
       expect(second.ms).to.be.below(first.ms);
       expect(emulator.requests).to.have.length(1);
+    });
+  });
+
+  describe('when calls arrive together right after the breaker cool-down', () => {
+    it('lets them wait for the probe, then sends them all once it has succeeded', async () => {
+      const c = client({ timeoutMs: 300, policy: { breakerThreshold: 2, breakerCooldownMs: 200 } });
+      emulator.settings.latencyMs = 500;
+      expect(codes(await Promise.all([timedCall(c), timedCall(c)]))).to.deep.equal(['ONETALK_TIMEOUT', 'ONETALK_TIMEOUT']);
+      expect(c.stats().breaker).to.equal('open');
+      await until(() => c.stats().breaker === 'half_open', 'the cool-down to end');
+      await until(() => emulator.requests.length === 2, 'the emulator to answer the abandoned calls');
+      emulator.requests.length = 0;
+
+      emulator.settings.latencyMs = 50;
+      const outcomes = await Promise.all(Array.from({ length: 10 }, () => timedCall(c)));
+      expect(codes(outcomes)).to.deep.equal(Array(10).fill('ok'));
+      expect(emulator.requests).to.have.length(10);
+      expect(c.stats().breaker).to.equal('closed');
     });
   });
 });

@@ -141,6 +141,7 @@ async function shedding(): Promise<boolean> {
           resetGatewayView(system);
           await upstream.reset(latency);
         }
+        await settle(); // the sign-ins' garbage, collected now rather than during the burst
         const b = await burst(system, browsers, requests);
         printBurst(b);
         await printGatewayView(system);
@@ -167,6 +168,7 @@ async function recovery(): Promise<boolean> {
     await upstream.reset(latency);
     await printGatewayView(system);
     resetGatewayView(system);
+    await settle();
     const b = await burst(system, browsers, requests);
     printBurst(b);
     await printGatewayView(system);

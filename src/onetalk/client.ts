@@ -169,7 +169,7 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
       if (breaker.refusing()) throw circuitOpen(endpoint, breaker.retryAfterMs());
       deadline = new Deadline(timeoutMs, opts.signal);
       inFlight.add(deadline);
-      release = await acquire(endpoint, deadline);
+      release = await acquire(limiter, endpoint, deadline, timeoutMs);
       const active = deadline;
       // Only a call that waited for the breaker's probe can be this late.
       const ready = () => {
@@ -196,25 +196,6 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
     }
   }
 
-  /**
-   * A concurrency slot, or OVERLOADED: at once when the queue is full or the call could not
-   * start early enough to finish (the expected hold time of a slot, at least the shortest
-   * attempt worth starting, before its deadline); later when no slot came in time after all.
-   */
-  async function acquire(endpoint: Endpoint, deadline: Deadline): Promise<Release> {
-    const startBy = deadline.endsAt - Math.max(limiter.holdMs(), minAttemptMs(timeoutMs));
-    try {
-      return await limiter.acquire({ signal: deadline.signal, startBy });
-    } catch (e) {
-      if (e instanceof ShedError) {
-        if (e.reason === 'queue_full') throw overloaded(endpoint, 'too many OneTalk calls in flight and queued', e.retryAfterMs);
-        throw tooLate(endpoint, e.retryAfterMs);
-      }
-      if (deadline.cause === 'deadline') throw overloaded(endpoint, 'no OneTalk call slot freed within the deadline', undefined);
-      throw e;
-    }
-  }
-
   return {
     async requestAuthTicket(user, opts = {}) {
       const { data, startedAt } = await call('requestAuthTicket', user, opts);
@@ -233,6 +214,25 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
       transport.close();
     },
   };
+}
+
+/**
+ * A concurrency slot, or OVERLOADED: at once when the queue is full or the call could not start
+ * early enough to finish (the expected hold time of a slot, at least the shortest attempt worth
+ * starting, before its deadline); later when no slot came in time after all.
+ */
+async function acquire(limiter: ConcurrencyLimiter, endpoint: Endpoint, deadline: Deadline, timeoutMs: number): Promise<Release> {
+  const startBy = deadline.endsAt - Math.max(limiter.holdMs(), minAttemptMs(timeoutMs));
+  try {
+    return await limiter.acquire({ signal: deadline.signal, startBy });
+  } catch (e) {
+    if (e instanceof ShedError) {
+      if (e.reason === 'queue_full') throw overloaded(endpoint, 'too many OneTalk calls in flight and queued', e.retryAfterMs);
+      throw tooLate(endpoint, e.retryAfterMs);
+    }
+    if (deadline.cause === 'deadline') throw overloaded(endpoint, 'no OneTalk call slot freed within the deadline', undefined);
+    throw e; // the caller's or close()'s: translate() names it
+  }
 }
 
 /** Attempts sent and the last HTTP status seen, for the call's log line and metrics. */

@@ -48,6 +48,8 @@ export interface BurstReport {
 export interface Burst extends BurstReport {
   peakHeap: number;
   peakRss: number;
+  /** CPU time this process (the gateway's) used during the burst, in ms. */
+  gatewayCpuMs: number;
 }
 
 const CLIENT = fileURLToPath(new URL('./load-client.ts', import.meta.url));
@@ -59,7 +61,7 @@ const CLIENT = fileURLToPath(new URL('./load-client.ts', import.meta.url));
 export async function burst(system: System, browsers: CookieClient[], requests: number): Promise<Burst> {
   const url = `${system.url}/api/livechat/ticket`;
   const cookies = await Promise.all(browsers.map((b) => b.jar.getCookieString(url)));
-  const result: Burst = { answers: [], wallMs: 0, peakHeap: 0, peakRss: 0 };
+  const result: Burst = { answers: [], wallMs: 0, peakHeap: 0, peakRss: 0, gatewayCpuMs: 0 };
   const sampler = setInterval(() => {
     const m = process.memoryUsage();
     result.peakHeap = Math.max(result.peakHeap, m.heapUsed);
@@ -71,8 +73,11 @@ export async function burst(system: System, browsers: CookieClient[], requests: 
   const next = <T>() => Promise.race([new Promise<T>((resolve) => child.once('message', resolve)), exited]);
   try {
     await next<'ready'>();
+    const cpu = process.cpuUsage();
     child.send({ url, cookies, requests } satisfies BurstOrder);
     Object.assign(result, await next<BurstReport>());
+    const used = process.cpuUsage(cpu);
+    result.gatewayCpuMs = (used.user + used.system) / 1000;
   } finally {
     clearInterval(sampler);
     child.kill();
@@ -89,6 +94,8 @@ export const withStatus = (b: Burst, status: number): Answer[] => b.answers.filt
 export function printBurst(b: Burst): void {
   const statuses = [...tally(b.answers.map((a) => a.status))].sort(([x], [y]) => x - y);
   console.log(`  ${b.answers.length} requests in ${Math.round(b.wallMs)} ms; statuses ${statuses.map(([s, n]) => `${s}: ${n}`).join(', ')}`);
+  // The share of a core the gateway got: well below 1 means the machine, not the gateway, set the pace.
+  console.log(`  gateway process: ${Math.round(b.gatewayCpuMs)} ms of CPU in those ${Math.round(b.wallMs)} ms (${Math.round((b.gatewayCpuMs * 1000) / b.answers.length)} µs per request)`);
   for (const [status, n] of statuses) {
     const answers = withStatus(b, status);
     const ms = answers.map((a) => a.ms);

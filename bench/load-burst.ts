@@ -3,7 +3,6 @@
  * requests at once, and reporting it (status counts, latency per status, problem codes).
  */
 import { fork } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { CookieClient } from '../test/helpers/cookie-client.js';
 import type { System } from '../test/helpers/gateway.js';
@@ -146,18 +145,6 @@ export async function printGatewayView(system: System): Promise<void> {
 /** Forgets the calls so far, so that the next burst's figures are its own. */
 export function resetGatewayView(system: System): void {
   system.gateway.metrics.registry.getSingleMetric('onetalk_upstream_request_duration_seconds')?.reset();
-}
-
-/** Polls `check` every 20 ms for at most `ms`; throws naming `what`. */
-export async function until(check: () => Promise<boolean> | boolean, what: string, ms = 60_000): Promise<void> {
-  for (const end = performance.now() + ms; performance.now() < end; await sleep(20)) if (await check()) return;
-  throw new Error(`timed out waiting for: ${what}`);
-}
-
-/** The gateway's circuit breaker state, read from its own metrics registry. */
-export async function breakerState(system: System): Promise<string | undefined> {
-  const metric = await system.gateway.metrics.registry.getSingleMetric('onetalk_circuit_breaker_state')?.get();
-  return metric?.values.find((v) => v.value === 1)?.labels.state as string | undefined;
 }
 
 /** A pass/fail line; returns `pass`. */

@@ -22,8 +22,9 @@
  * they still share its cores.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSystem, TEST_API_KEY, type System } from '../test/helpers/gateway.js';
-import { breakerState, burst, check, gatewayView, printBurst, printGatewayView, resetGatewayView, signInAll, until, withStatus, type Burst } from './load-burst.js';
+import { breakerState, startSystem, TEST_API_KEY, type System } from '../test/helpers/gateway.js';
+import { until } from '../test/helpers/wait.js';
+import { burst, check, gatewayView, printBurst, printGatewayView, resetGatewayView, signInAll, withStatus, type Burst } from './load-burst.js';
 import { startUpstream, type Upstream } from './load-upstream.js';
 
 const args = new Map<string, string | undefined>(process.argv.slice(2).map((a) => [a.replace(/^--/, '').split('=')[0]!, a.split('=')[1]]));

@@ -4,11 +4,11 @@
  * and calls that arrive while the breaker's probe is in flight wait for its verdict.
  * Timings are compressed (hundreds of ms) and every margin is wide, for a loaded machine.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createOneTalkClient, isOneTalkError, type OneTalkClient, type OneTalkClientOptions, type OneTalkError } from '../../src/onetalk/index.js';
 import { EXAMPLE_USER } from '../helpers/onetalk.js';
+import { until } from '../helpers/wait.js';
 
 const KEY = 'shedding-test-key';
 
@@ -31,12 +31,6 @@ async function timedCall(client: OneTalkClient): Promise<Outcome> {
 }
 
 const codes = (outcomes: Outcome[]) => outcomes.map((o) => o.code).sort();
-
-/** Polls `check` every 10 ms for at most `ms`; fails the test naming `what`. */
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  for (const end = performance.now() + ms; performance.now() < end; await sleep(10)) if (check()) return;
-  expect.fail(`timed out waiting for ${what}`);
-}
 
 describe('onetalk/client admission under a deadline (OneTalk emulator)', () => {
   let emulator: RunningEmulator;

@@ -4,10 +4,10 @@
  * load`'s; these are the same situations with compressed timings.
  */
 import { setMaxListeners } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import type { CookieClient } from '../helpers/cookie-client.js';
-import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
+import { breakerState, requestTicket, startSystem, type System } from '../helpers/gateway.js';
+import { until } from '../helpers/wait.js';
 
 interface Answer {
   status: number;
@@ -27,18 +27,6 @@ async function ask(system: System, browser: CookieClient): Promise<Answer> {
 const burst = (system: System, browsers: CookieClient[], n: number) => Promise.all(Array.from({ length: n }, (_, i) => ask(system, browsers[i % browsers.length]!)));
 
 const count = (answers: Answer[], status: number) => answers.filter((a) => a.status === status).length;
-
-/** The breaker state the gateway exports in its metrics. */
-async function breakerState(system: System): Promise<string | undefined> {
-  const metric = await system.gateway.metrics.registry.getSingleMetric('onetalk_circuit_breaker_state')?.get();
-  return metric?.values.find((v) => v.value === 1)?.labels.state as string | undefined;
-}
-
-/** Polls `check` every 10 ms for at most `ms`; fails the test naming `what`. */
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  for (const end = performance.now() + ms; performance.now() < end; await sleep(10)) if (await check()) return;
-  expect.fail(`timed out waiting for ${what}`);
-}
 
 const breakerBecomes = (system: System, state: string) => until(async () => (await breakerState(system)) === state, `the breaker to become ${state}`);
 

@@ -14,18 +14,16 @@ function problemFor(err: OneTalkError): HttpProblem {
   switch (err.code) {
     case 'ONETALK_TIER_NOT_SELECTED':
       return unavailable('upstream_not_configured', 'The live-chat organization is not set up yet (no tier selected).');
-    case 'ONETALK_RATE_LIMITED': {
-      const seconds = Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000));
-      return unavailable('upstream_rate_limited', 'Live chat is busy; try again shortly.', { 'Retry-After': String(seconds) });
-    }
+    case 'ONETALK_RATE_LIMITED':
+      return unavailable('upstream_rate_limited', 'Live chat is busy; try again shortly.', { 'Retry-After': retryAfter(err) });
     case 'ONETALK_CIRCUIT_OPEN':
       // Refused without calling OneTalk: it failed repeatedly just now. Retry-After tells the
       // widget when the breaker will let a probe through.
-      return unavailable('upstream_circuit_open', 'Live chat is unavailable right now; try again shortly.', {
-        'Retry-After': String(Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000))),
-      });
+      return unavailable('upstream_circuit_open', 'Live chat is unavailable right now; try again shortly.', { 'Retry-After': retryAfter(err) });
     case 'ONETALK_OVERLOADED':
-      return unavailable('upstream_overloaded', 'Live chat is busy; try again shortly.', { 'Retry-After': '1' });
+      // Refused without calling OneTalk: no slot could come in time. Retry-After is when one
+      // is expected to.
+      return unavailable('upstream_overloaded', 'Live chat is busy; try again shortly.', { 'Retry-After': retryAfter(err) });
     case 'ONETALK_UNAVAILABLE':
     case 'ONETALK_ABORTED':
       return unavailable('upstream_unavailable', 'Live chat could not be reached; try again shortly.');
@@ -40,6 +38,11 @@ function problemFor(err: OneTalkError): HttpProblem {
       // Parameter validation, our own pre-send check, conflicts: the profile we built was refused.
       return badGateway('upstream_rejected', 'Live chat refused the user profile.');
   }
+}
+
+/** `Retry-After` in whole seconds, at least one: the error's own estimate, else a second. */
+function retryAfter(err: OneTalkError): string {
+  return String(Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000)));
 }
 
 /** Maps a OneTalk client error to the problem the browser gets; other errors pass through. */

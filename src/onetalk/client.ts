@@ -3,9 +3,10 @@
  * policy (a bounded queue, a circuit breaker, safe retries) within one whole-call deadline, read
  * the answer strictly, and let only {@link OneTalkError} out.
  *
- * The order of the guards matters: an open breaker refuses before a call takes a queue slot;
- * the queue refuses before anything is sent; retries happen inside the breaker, so a call that
- * succeeded on its second attempt counts as one success.
+ * The order of the guards matters: a breaker in its cool-down refuses before a call takes a
+ * queue slot; the queue refuses, at once, a call that could not start in time to finish; a call
+ * that arrives while the breaker's probe is in flight waits for its verdict; retries happen
+ * inside the breaker, so a call that succeeded on its second attempt counts as one success.
  */
 import type http from 'node:http';
 import type https from 'node:https';
@@ -16,9 +17,9 @@ import { parseEnvelope } from './envelope.js';
 import type { SyncData, TicketData } from './envelope.js';
 import { OneTalkError, OneTalkErrorCode, isOneTalkError, sanitizedCause } from './errors.js';
 import { prepareBody } from './fields.js';
-import { ConcurrencyLimiter, QueueFullError, type Release } from './limiter.js';
+import { ConcurrencyLimiter, ShedError, type Release } from './limiter.js';
 import { DEFAULT_POLICY, checkPolicy, isHealthFailure, minAttemptMs, outcomeKind, retryDelayMs, type UpstreamPolicy } from './policy.js';
-import { aborted, createTransport } from './transport.js';
+import { aborted, closedDuringCall, createTransport } from './transport.js';
 import { DEFAULT_PATHS, TICKET_LIFETIME_MS } from './types.js';
 import type { AuthTicket, Endpoint, SyncContact, SyncResult, TicketUser } from './types.js';
 
@@ -109,11 +110,10 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
   const transport = createTransport({
     base,
     apiKey,
-    timeoutMs,
     userAgent: options.userAgent ?? `${pkg.name}/${pkg.version}`,
     agent: options.agent,
   });
-  const limiter = new ConcurrencyLimiter(policy.maxConcurrent, policy.maxQueue);
+  const limiter = new ConcurrencyLimiter({ maxConcurrent: policy.maxConcurrent, maxQueue: policy.maxQueue, priorHoldMs: timeoutMs });
   const breaker = createBreaker({
     threshold: policy.breakerThreshold,
     cooldownMs: policy.breakerCooldownMs,
@@ -169,14 +169,20 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
       if (breaker.refusing()) throw circuitOpen(endpoint, breaker.retryAfterMs());
       deadline = new Deadline(timeoutMs, opts.signal);
       inFlight.add(deadline);
-      release = await acquire(endpoint, deadline);
+      release = await acquire(limiter, endpoint, deadline, timeoutMs);
       const active = deadline;
-      return { data: await breaker.run(() => attempts(endpoint, body, active, count)), startedAt };
+      // Only a call that waited for the breaker's probe can be this late.
+      const ready = () => {
+        if (active.remainingMs() < minAttemptMs(timeoutMs)) throw tooLate(endpoint, 0);
+      };
+      return { data: await breaker.run(() => attempts(endpoint, body, active, count), { signal: active.signal, ready }), startedAt };
     } catch (e) {
-      failure = translate(endpoint, e);
+      failure = translate(endpoint, e, deadline);
       throw failure;
     } finally {
-      release?.();
+      // Slot hold times are learnt only from calls that went upstream and were not cut short
+      // by their caller or by close(): those say nothing about OneTalk.
+      release?.(count.sent > 0 && deadline?.cause !== 'caller' && deadline?.cause !== 'shutdown');
       if (deadline) {
         inFlight.delete(deadline);
         deadline.dispose();
@@ -187,24 +193,6 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
       // One line per call, safe by construction: no key, body, ticket nor headers.
       logger.debug({ endpoint, upstreamStatus, outcome, attempts: count.sent, durationMs: Math.round(durationMs) }, 'onetalk call');
       observer.call?.({ endpoint, outcome: outcomeKind(failure), durationMs, attempts: count.sent });
-    }
-  }
-
-  /**
-   * A concurrency slot, or OVERLOADED: at once when the queue is full, or when no slot frees up
-   * while the deadline still leaves an attempt a real chance (sending then would only add load).
-   */
-  async function acquire(endpoint: Endpoint, deadline: Deadline): Promise<Release> {
-    try {
-      const release = await limiter.acquire(deadline.signal);
-      if (deadline.remainingMs() >= minAttemptMs(timeoutMs)) return release;
-      release();
-      throw new Error('slot came too late');
-    } catch (e) {
-      if (deadline.cause === 'caller') throw aborted(endpoint);
-      if (deadline.cause === 'shutdown') throw new OneTalkError(OneTalkErrorCode.UNAVAILABLE, 'the OneTalk client closed during the call', { endpoint });
-      const why = e instanceof QueueFullError ? 'too many OneTalk calls in flight and queued' : 'no OneTalk call slot freed within the deadline';
-      throw new OneTalkError(OneTalkErrorCode.OVERLOADED, why, { endpoint });
     }
   }
 
@@ -228,6 +216,25 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
   };
 }
 
+/**
+ * A concurrency slot, or OVERLOADED: at once when the queue is full or the call could not start
+ * early enough to finish (the expected hold time of a slot, at least the shortest attempt worth
+ * starting, before its deadline); later when no slot came in time after all.
+ */
+async function acquire(limiter: ConcurrencyLimiter, endpoint: Endpoint, deadline: Deadline, timeoutMs: number): Promise<Release> {
+  const startBy = deadline.endsAt - Math.max(limiter.holdMs(), minAttemptMs(timeoutMs));
+  try {
+    return await limiter.acquire({ signal: deadline.signal, startBy });
+  } catch (e) {
+    if (e instanceof ShedError) {
+      if (e.reason === 'queue_full') throw overloaded(endpoint, 'too many OneTalk calls in flight and queued', e.retryAfterMs);
+      throw tooLate(endpoint, e.retryAfterMs);
+    }
+    if (deadline.cause === 'deadline') throw overloaded(endpoint, 'no OneTalk call slot freed within the deadline', undefined);
+    throw e; // the caller's or close()'s: translate() names it
+  }
+}
+
 /** Attempts sent and the last HTTP status seen, for the call's log line and metrics. */
 interface CallCount {
   sent: number;
@@ -238,9 +245,19 @@ function circuitOpen(endpoint: Endpoint, retryAfterMs: number | undefined): OneT
   return new OneTalkError(OneTalkErrorCode.CIRCUIT_OPEN, 'OneTalk circuit breaker is open after repeated failures', { endpoint, retryAfterMs });
 }
 
+function overloaded(endpoint: Endpoint, why: string, retryAfterMs: number | undefined): OneTalkError {
+  return new OneTalkError(OneTalkErrorCode.OVERLOADED, why, { endpoint, retryAfterMs: retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs) });
+}
+
+function tooLate(endpoint: Endpoint, retryAfterMs: number): OneTalkError {
+  return overloaded(endpoint, 'a OneTalk call could not start in time to finish within the deadline', retryAfterMs);
+}
+
 /** Everything thrown inside a call becomes a OneTalkError here, at the boundary. */
-function translate(endpoint: Endpoint, e: unknown): OneTalkError {
+function translate(endpoint: Endpoint, e: unknown, deadline: Deadline | undefined): OneTalkError {
   if (isOneTalkError(e)) return e;
+  if (deadline?.cause === 'caller') return aborted(endpoint);
+  if (deadline?.cause === 'shutdown') return closedDuringCall(endpoint);
   if (e instanceof BreakerOpenError) return circuitOpen(endpoint, e.retryAfterMs);
   return new OneTalkError(OneTalkErrorCode.UNAVAILABLE, 'OneTalk call failed', { endpoint, cause: sanitizedCause(undefined) });
 }

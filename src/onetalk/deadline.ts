@@ -5,6 +5,7 @@
  * which side fired (deadline, caller, shutdown), and its timer and listeners are released as soon
  * as the call settles, so a thousand finished calls leave nothing behind.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Why a call's signal fired. */
 export type AbortCause = 'deadline' | 'caller' | 'shutdown';
@@ -39,26 +40,24 @@ export class Deadline {
     return this.#cause;
   }
 
+  /** When the deadline passes, on the `performance.now()` clock. */
+  get endsAt(): number {
+    return this.#endsAt;
+  }
+
   /** Milliseconds left before the deadline (0 once passed). */
   remainingMs(): number {
     return Math.max(0, this.#endsAt - performance.now());
   }
 
   /** Waits `ms` (a backoff); resolves false at once if the call ends first. */
-  pause(ms: number): Promise<boolean> {
-    const { signal } = this.#controller;
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const onAbort = () => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+  async pause(ms: number): Promise<boolean> {
+    try {
+      await sleep(ms, undefined, { signal: this.#controller.signal });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Releases the timer and the listeners on linked signals; call once the call has settled. */

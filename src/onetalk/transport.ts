@@ -27,8 +27,6 @@ export interface TransportOptions {
   base: string;
   apiKey: string;
   userAgent: string;
-  /** A second line behind the call's deadline: no single request outlives the whole-call budget. */
-  timeoutMs: number;
   agent?: { http?: http.Agent | undefined; https?: https.Agent | undefined } | undefined;
 }
 
@@ -60,7 +58,8 @@ export function createTransport(options: TransportOptions): Transport {
     maxRedirects: 0, // a redirect would resend the key to wherever it points
     maxContentLength: MAX_BODY_BYTES,
     maxBodyLength: MAX_BODY_BYTES,
-    timeout: options.timeoutMs,
+    // No axios `timeout`: the call's deadline signal bounds every attempt, including a
+    // connection that never opens, which axios' own timer does not cover.
     transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
     validateStatus: () => true, // every status is the envelope parser's to judge
     responseType: 'text',
@@ -99,7 +98,7 @@ function transportError(endpoint: Endpoint, e: unknown, deadline: Deadline): One
     case 'caller':
       return aborted(endpoint);
     case 'shutdown':
-      return new OneTalkError(OneTalkErrorCode.UNAVAILABLE, 'the OneTalk client closed during the call', { endpoint, cause });
+      return closedDuringCall(endpoint, cause);
     case 'deadline':
       return timeout(endpoint, deadline.timeoutMs, cause, upstreamStatus);
     default:
@@ -119,6 +118,11 @@ function transportError(endpoint: Endpoint, e: unknown, deadline: Deadline): One
 /** The caller's own signal fired. */
 export function aborted(endpoint: Endpoint): OneTalkError {
   return new OneTalkError(OneTalkErrorCode.ABORTED, 'the caller aborted the OneTalk call', { endpoint });
+}
+
+/** close() cut the call short. */
+export function closedDuringCall(endpoint: Endpoint, cause?: Error): OneTalkError {
+  return new OneTalkError(OneTalkErrorCode.UNAVAILABLE, 'the OneTalk client closed during the call', { endpoint, cause });
 }
 
 function timeout(endpoint: Endpoint, timeoutMs: number, cause: Error, upstreamStatus: number | undefined): OneTalkError {

@@ -130,3 +130,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
 export function requestTicket(system: System, browser: CookieClient, headers: Record<string, string> = {}): Promise<Response> {
   return browser.post(`${system.url}/api/livechat/ticket`, { headers: { 'x-csrf': '1', ...headers } });
 }
+
+/** The OneTalk circuit breaker state the gateway exports in its metrics (`closed`, `open`, `half_open`). */
+export async function breakerState(system: System): Promise<string | undefined> {
+  const metric = await system.gateway.metrics.registry.getSingleMetric('onetalk_circuit_breaker_state')?.get();
+  return metric?.values.find((v) => v.value === 1)?.labels.state as string | undefined;
+}

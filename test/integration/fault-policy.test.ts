@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { ConcurrencyLimiter, QueueFullError } from '../../src/onetalk/limiter.js';
+import { ConcurrencyLimiter, ShedError } from '../../src/onetalk/limiter.js';
 import {
   DEFAULT_POLICY,
   OneTalkError,
@@ -79,7 +79,7 @@ describe('onetalk/policy', () => {
 
 describe('onetalk/limiter', () => {
   it('admits up to the cap, queues FIFO up to the bound, and refuses past it at once', async () => {
-    const limiter = new ConcurrencyLimiter(2, 1);
+    const limiter = new ConcurrencyLimiter({ maxConcurrent: 2, maxQueue: 1, priorHoldMs: 1000 });
     const r1 = await limiter.acquire();
     await limiter.acquire();
     const order: string[] = [];
@@ -87,7 +87,8 @@ describe('onetalk/limiter', () => {
     expect(limiter.queued).to.equal(1);
     let refused: unknown;
     await limiter.acquire().catch((e: unknown) => (refused = e));
-    expect(refused).to.be.instanceOf(QueueFullError);
+    expect(refused).to.be.instanceOf(ShedError);
+    expect(refused).to.include({ reason: 'queue_full' });
     r1();
     r1(); // a second release must not free a second slot
     (await waiting)();
@@ -96,10 +97,10 @@ describe('onetalk/limiter', () => {
   });
 
   it('drops a waiter whose signal fires', async () => {
-    const limiter = new ConcurrencyLimiter(1, 5);
+    const limiter = new ConcurrencyLimiter({ maxConcurrent: 1, maxQueue: 5, priorHoldMs: 1000 });
     const release = await limiter.acquire();
     const controller = new AbortController();
-    const waiting = limiter.acquire(controller.signal);
+    const waiting = limiter.acquire({ signal: controller.signal });
     controller.abort(new Error('gave up'));
     let reason: unknown;
     await waiting.catch((e: unknown) => (reason = e));
@@ -107,6 +108,52 @@ describe('onetalk/limiter', () => {
     expect(limiter.queued).to.equal(0);
     release();
     expect(limiter.active).to.equal(0);
+  });
+
+  it('refuses at once a call that could not start by its startBy, estimating from the hold time', async () => {
+    const limiter = new ConcurrencyLimiter({ maxConcurrent: 2, maxQueue: 10, priorHoldMs: 1000 });
+    await limiter.acquire();
+    await limiter.acquire();
+    // Both slots are expected to be held for the prior 1000 ms: the first waiter starts then.
+    const now = performance.now();
+    const refused = await limiter.acquire({ startBy: now + 500 }).catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(ShedError);
+    expect(refused).to.include({ reason: 'too_late' });
+    expect((refused as ShedError).retryAfterMs).to.be.within(900, 1000);
+    expect(limiter.queued).to.equal(0);
+    void limiter.acquire({ startBy: now + 1500 });
+    void limiter.acquire({ startBy: now + 1500 });
+    expect(limiter.queued).to.equal(2);
+    // A third waiter would get the oldest slot after the first waiter has held it: two holds away.
+    const third = await limiter.acquire({ startBy: now + 1500 }).catch((e: unknown) => e);
+    expect((third as ShedError).retryAfterMs).to.be.within(1900, 2000);
+  });
+
+  it('learns the hold time from released slots that asked it to', async () => {
+    const limiter = new ConcurrencyLimiter({ maxConcurrent: 1, maxQueue: 1, priorHoldMs: 5000 });
+    expect(limiter.holdMs()).to.equal(5000);
+    const aborted = await limiter.acquire();
+    aborted(false);
+    expect(limiter.holdMs(), 'a slot released without learning teaches nothing').to.equal(5000);
+    const held = await limiter.acquire();
+    const since = performance.now();
+    while (performance.now() - since < 30) await sleep(5);
+    held(true);
+    expect(limiter.holdMs()).to.be.within(30, 1000);
+  });
+
+  it('refuses a waiter whose slot comes after its startBy, and hands the slot to the next', async () => {
+    const limiter = new ConcurrencyLimiter({ maxConcurrent: 1, maxQueue: 5, priorHoldMs: 1 });
+    const release = await limiter.acquire();
+    const startBy = performance.now() + 20;
+    const late = limiter.acquire({ startBy }).catch((e: unknown) => e);
+    const patient = limiter.acquire();
+    while (performance.now() <= startBy) await sleep(5);
+    release();
+    expect(await late).to.include({ reason: 'too_late' });
+    (await patient)();
+    expect(limiter.active).to.equal(0);
+    expect(limiter.queued).to.equal(0);
   });
 });
 
@@ -169,9 +216,12 @@ describe('onetalk/client under the upstream policy (loopback upstream)', () => {
   });
 
   it('refuses at once past the cap and the queue (ONETALK_OVERLOADED), nothing sent', async () => {
+    const c = client({ policy: { maxConcurrent: 2, maxQueue: 1 } });
+    // One answered call teaches the client how long slots are held; until then it queues nothing.
+    await c.requestAuthTicket(USER);
+    received = 0;
     const held: http.ServerResponse[] = [];
     reply = (res) => void held.push(res);
-    const c = client({ policy: { maxConcurrent: 2, maxQueue: 1 } });
     const inFlight = [c.requestAuthTicket(USER), c.requestAuthTicket(USER), c.requestAuthTicket(USER)];
     const started = performance.now();
     expect((await failure(c.requestAuthTicket(USER))).code).to.equal('ONETALK_OVERLOADED');
@@ -189,8 +239,10 @@ describe('onetalk/client under the upstream policy (loopback upstream)', () => {
   });
 
   it('gives a queued call OVERLOADED when no slot frees within its deadline', async () => {
-    reply = () => undefined; // never answers
     const c = client({ timeoutMs: 200, policy: { maxConcurrent: 1, maxQueue: 5 } });
+    await c.requestAuthTicket(USER); // a fast answer: the next call will expect to queue briefly
+    received = 0;
+    reply = () => undefined; // never answers
     const first = failure(c.requestAuthTicket(USER));
     const second = await failure(c.requestAuthTicket(USER));
     expect(second.code).to.equal('ONETALK_OVERLOADED');

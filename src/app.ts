@@ -7,6 +7,7 @@ import { createLoginSync } from './auth/login-sync.js';
 import { createAuthRouter } from './auth/routes.js';
 import { OidcClient } from './auth/oidc.js';
 import { loginBindingFor } from './auth/binding.js';
+import { createRevalidator } from './auth/revalidate.js';
 import { MemoryTransactionStore } from './auth/transactions.js';
 import type { Config } from './config/index.js';
 import { corsForAllowedOrigins, createHttpLogger, createLogger, errorHandler, notFound, type OriginPolicy } from './http/index.js';
@@ -131,8 +132,11 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   // Logins are limited per IP before any work; tickets per session, after the CSRF guard.
   app.get('/auth/login', limits.logins);
   const loginSync = config.syncContactOnLogin ? createLoginSync({ onetalk, profile: config.profile }) : undefined;
-  app.use('/auth', cors, createAuthRouter({ config, oidc, transactions, sessions, originPolicy, now, metrics: metrics.auth, loginSync }));
-  app.use('/api/livechat', cors, createLivechatRouter({ config, onetalk, sessions, originPolicy, limiter: limits.tickets }));
+  const revalidator = createRevalidator({
+    sessions, oidc, ...config.revalidation, profile: config.profile, now, loginSync, logger: logger.child({ component: 'revalidation' }),
+  });
+  app.use('/auth', cors, createAuthRouter({ config, oidc, transactions, sessions, originPolicy, now, metrics: metrics.auth, loginSync, revalidator }));
+  app.use('/api/livechat', cors, createLivechatRouter({ config, onetalk, sessions, originPolicy, limiter: limits.tickets, revalidate: revalidator.current }));
   if (deps.demoRouter) app.use(deps.demoRouter);
   app.use(notFound);
   app.use(errorHandler);

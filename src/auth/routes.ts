@@ -7,6 +7,7 @@ import type { LoginTransactionStore, Sessions } from '../session/index.js';
 import { loginBindingFor } from './binding.js';
 import type { LoginSync } from './login-sync.js';
 import { LoginError, type OidcClient } from './oidc.js';
+import type { Revalidator } from './revalidate.js';
 import { safeReturnTo } from './return-to.js';
 import { signInProblem } from './sign-in-problem.js';
 
@@ -21,6 +22,8 @@ export interface AuthRouterDeps {
   metrics?: { login(result: 'succeeded' | 'failed'): void };
   /** Set when SYNC_CONTACT_ON_LOGIN is on: starts the contact sync in the background. */
   loginSync?: LoginSync | undefined;
+  /** Re-validates sessions at the IdP; `GET /auth/session` starts a due refresh in the background. */
+  revalidator?: Revalidator;
 }
 
 const idpNotReady = () =>
@@ -107,7 +110,9 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
       req,
       res,
       { claims: pickSessionClaims(result.claims, config.profile.mapping), ...(result.sid ? { sid: result.sid } : {}) },
-      { issuedAt: result.issuedAt },
+      // Sealed under the new session id by the session layer; the fields are read one by one
+      // because the wrapper serializes as [redacted].
+      { issuedAt: result.issuedAt, tokens: { idToken: result.tokens.idToken, refreshToken: result.tokens.refreshToken } },
     );
     if (refused) {
       // A back-channel logout for this user or IdP session arrived while this sign-in was in flight.
@@ -124,8 +129,12 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
   });
 
   router.post('/logout', requireCsrfHeaderOrOrigin(deps.originPolicy), async (req, res) => {
+    // The ID token is the IdP's `id_token_hint` (without it some IdPs keep their own session);
+    // read it before the session, and with it the sealed tokens, is gone.
+    const id = sessions.idOf(req);
+    const idToken = id === undefined ? undefined : (await sessions.tokens(id))?.idToken;
     await sessions.signOut(req, res);
-    const redirectTo = oidc.endSessionUrl(`${config.publicOrigin}/`)?.href ?? '/';
+    const redirectTo = oidc.endSessionUrl(`${config.publicOrigin}/`, idToken)?.href ?? '/';
     res.setHeader('Cache-Control', 'no-store');
     // A script (the widget's signOut, with X-CSRF) asks for JSON and navigates itself: fetch cannot
     // carry a redirect into a page, and a form post from a no-referrer page has `Origin: null`.
@@ -138,7 +147,10 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
 
   router.get('/session', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    const user = (await sessions.read(req, res))?.record.user;
+    const session = await sessions.read(req, res);
+    // Answers with what it read; a due refresh runs on for the next request (fast page loads).
+    if (session) deps.revalidator?.inBackground(session, req.log);
+    const user = session?.record.user;
     if (!user) {
       res.json({ authenticated: false });
       return;

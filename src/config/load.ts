@@ -46,6 +46,8 @@ export interface Config {
     readonly intervalMs: number;
     /** How long an unreachable IdP leaves sessions alone before they end. */
     readonly graceMs: number;
+    /** Longest a ticket request waits for a due session's refresh before it goes on without it. */
+    readonly waitMs: number;
   };
   readonly onetalk: {
     readonly apiKey: string;
@@ -155,7 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       usePar: e.OIDC_USE_PAR,
       authParams: e.OIDC_AUTH_PARAMS,
     },
-    revalidation: { intervalMs: e.SESSION_REVALIDATE_MS, graceMs: e.SESSION_REVALIDATE_GRACE_MS },
+    revalidation: { intervalMs: e.SESSION_REVALIDATE_MS, graceMs: e.SESSION_REVALIDATE_GRACE_MS, waitMs: e.SESSION_REVALIDATE_WAIT_MS },
     onetalk: {
       apiKey: e.ONETALK_API_KEY,
       ...onetalk,

@@ -145,6 +145,7 @@ export const envSchema = z.object({
   SESSION_MAX_COUNT: intIn(1, 10_000_000, defaults.sessionMaxCount),
   SESSION_REVALIDATE_MS: intIn(1_000, 24 * 3_600_000, defaults.sessionRevalidateMs),
   SESSION_REVALIDATE_GRACE_MS: intIn(0, 24 * 3_600_000, defaults.sessionRevalidateGraceMs),
+  SESSION_REVALIDATE_WAIT_MS: intIn(100, 30_000, defaults.sessionRevalidateWaitMs),
   OIDC_ISSUER_URL: secureUrl('issuer'),
   OIDC_CLIENT_ID: z.string({ error: 'is required' }).trim().min(1, 'is required'),
   OIDC_CLIENT_SECRET: clientSecret,

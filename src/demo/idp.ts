@@ -31,6 +31,7 @@ export interface Provider {
   ): Promise<void>;
   // `never[]` lets callers annotate listener parameters (events pass ctx, error, client, …).
   on(event: string, listener: (...args: never[]) => void): this;
+  use(middleware: KoaMiddleware): this;
 }
 
 /** A pending sign-in, as oidc-provider reports it. */
@@ -62,7 +63,15 @@ export interface DevIdp {
    * their refresh tokens then answer `invalid_grant`. Resolves with how many were destroyed.
    */
   revokeGrants(accountId: string): Promise<number>;
+  /**
+   * Puts Koa middleware in front of oidc-provider's routes, so a test can watch, delay or drop
+   * requests (an IdP that is slow or unreachable) while every answer stays the provider's own.
+   */
+  use(middleware: KoaMiddleware): void;
 }
+
+/** Koa middleware as oidc-provider runs it; `ctx` is Koa's context (the package ships no types). */
+export type KoaMiddleware = (ctx: never, next: () => Promise<void>) => Promise<void>;
 
 type ProviderConstructor = new (issuer: string, configuration: Record<string, unknown>) => Provider;
 
@@ -100,7 +109,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
       const { default: Provider } = (await import(OIDC_PROVIDER)) as { default: ProviderConstructor };
       return new Provider(issuer, configuration(options, users, jwk, track));
     });
-    const providerCallback = provider.callback();
+    let providerCallback = provider.callback();
     const withheld = new Set(options.withheldScopes ?? []);
     handle = (req, res) => {
       const route = /^\/interaction\/([\w-]+)(?:\/(login|abort))?$/.exec(new URL(req.url ?? '/', issuer).pathname);
@@ -132,7 +141,12 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
       for (const key of Object.keys(payload)) if (payload[key] === undefined) delete payload[key];
       return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'logout+jwt' }).sign(privateKey);
     };
-    return { issuer, provider, users, close, signLogoutToken, revokeGrants };
+    const use = (middleware: KoaMiddleware): void => {
+      provider.use(middleware);
+      // Koa composes its middleware when the callback is made: make it again to include this one.
+      providerCallback = provider.callback();
+    };
+    return { issuer, provider, users, close, signLogoutToken, revokeGrants, use };
   } catch (err) {
     await close();
     throw err;

@@ -145,7 +145,7 @@ const logout: PathItemObject = {
     },
     responses: {
       '200': ok('To a script that sent `X-CSRF: 1` and `Accept: application/json`: where to navigate to finish signing out.', 'LogoutRedirect'),
-      '303': redirect('To the IdP\'s end-session endpoint when it has one, else `/`.', {
+      '303': redirect('To the IdP\'s end-session endpoint when it has one (with the session\'s ID token as `id_token_hint`), else `/`.', {
         'Set-Cookie': setCookie('Clears the session cookie.'),
         'Cache-Control': ref('headers', 'NoStore'),
       }),

@@ -1,9 +1,9 @@
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router, type Request, type RequestHandler } from 'express';
 import type { Config } from '../config/index.js';
 import { HttpProblem, requireCsrfHeader, type OriginPolicy } from '../http/index.js';
 import type { OneTalkClient } from '../onetalk/index.js';
 import { mapClaims } from '../profile/index.js';
-import type { Sessions } from '../session/index.js';
+import type { LoadedSession, Sessions } from '../session/index.js';
 
 export interface LivechatRouterDeps {
   config: Config;
@@ -12,6 +12,11 @@ export interface LivechatRouterDeps {
   originPolicy: OriginPolicy;
   /** The per-session ticket limiter; it runs after the request is known to be genuine. */
   limiter: RequestHandler;
+  /**
+   * Re-validates a session due for it at the IdP (bounded wait); undefined when that ended it.
+   * See `src/auth/revalidate.ts`.
+   */
+  revalidate?: (session: LoadedSession, log: NonNullable<Request['log']>) => Promise<LoadedSession | undefined>;
 }
 
 /** The ticket route takes no input; a body, if any, must be small JSON (a form post is refused). */
@@ -49,8 +54,15 @@ export function createLivechatRouter(deps: LivechatRouterDeps): Router {
     (req, _res, next) => next(sessions.idOf(req) === undefined ? notSignedIn() : undefined),
     deps.limiter,
     async (req, res) => {
-      const user = (await sessions.read(req, res))?.record.user;
-      if (!user) throw notSignedIn();
+      const loaded = await sessions.read(req, res);
+      // A session due for re-validation is checked at the IdP first, so a user revoked there gets
+      // no ticket, and a renamed one reaches OneTalk under the new name.
+      const session = loaded && deps.revalidate ? await deps.revalidate(loaded, req.log) : loaded;
+      if (!session) {
+        if (loaded) await sessions.signOut(req, res); // ended by its re-validation: drop the cookie too
+        throw notSignedIn();
+      }
+      const { user } = session.record;
       const mapped = mapClaims(user.claims, config.profile);
       if (!mapped.ok) throw new HttpProblem(403, 'profile_refused', 'This account cannot use live chat', mapped.message);
       // A browser that went away needs no ticket: cancel the upstream call and free its slot

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { SessionCookie } from './cookie.js';
 import { newSessionId } from './ids.js';
+import { TokenSealer, type SessionTokens } from './seal.js';
 import type { CreateRefusal, SessionStore } from './store.js';
 import type { SessionRecord, SessionUser } from './types.js';
 
@@ -19,6 +20,8 @@ export interface SessionsOptions {
   now?: () => number;
   /** Cookie base name, default `onetalk.sid`. */
   cookieName?: string;
+  /** Seals the IdP's tokens kept with each session. Default: one keyed by `secrets`. */
+  sealer?: TokenSealer;
 }
 
 /** A live session as one request sees it. */
@@ -33,8 +36,11 @@ export interface LoadedSession {
 export interface SignInOptions {
   /** The ID token's `iat` (epoch s): a back-channel logout issued later than it wins. */
   issuedAt: number;
-  /** Sealed tokens, kept under their own key. */
-  tokens?: string;
+  /**
+   * The IdP's tokens, sealed here under the new session's id and kept under their own key (never
+   * in the record, the cookie or a response). A refresh token turns re-validation on.
+   */
+  tokens?: SessionTokens;
 }
 
 /** The gateway's sessions, as routes use them. Nothing here writes a whole session back. */
@@ -58,6 +64,27 @@ export interface Sessions {
   signIn(req: Request, res: Response, user: SessionUser, options: SignInOptions): Promise<CreateRefusal | undefined>;
   /** Ends the request's session for good and drops the cookie. @returns the id that ended, if any. */
   signOut(req: Request, res: Response): Promise<string | undefined>;
+  /**
+   * The IdP's tokens of a live session, opened; undefined when there are none, or they no longer
+   * open (tampered, or sealed under a secret since dropped). Read only to refresh or to sign out.
+   */
+  tokens(id: string): Promise<SessionTokens | undefined>;
+  /**
+   * Replaces the record of `session` (and its tokens, sealed here, when given) only at the
+   * generation it was read at. @returns the new generation, or undefined when it moved on or ended.
+   */
+  replace(session: LoadedSession, record: SessionRecord, tokens?: SessionTokens): Promise<number | undefined>;
+}
+
+/**
+ * The two fields, copied out: whatever object the caller hands in (the OIDC client's wrapper
+ * serializes as `[redacted]`), what is sealed is exactly these strings.
+ */
+function plainTokens(tokens: SessionTokens): SessionTokens {
+  return {
+    ...(tokens.refreshToken !== undefined ? { refreshToken: tokens.refreshToken } : {}),
+    ...(tokens.idToken !== undefined ? { idToken: tokens.idToken } : {}),
+  };
 }
 
 function positiveMs(name: string, value: number): number {
@@ -89,6 +116,8 @@ export function createSessions(options: SessionsOptions): Sessions {
     secure: options.secureCookies,
     ...(options.cookieName ? { name: options.cookieName } : {}),
   });
+  // After the cookie, which names a bad secret list in its error.
+  const sealer = options.sealer ?? new TokenSealer(options.secrets);
   const ttlFrom = (record: SessionRecord, t: number): number => Math.max(1, Math.min(idleMs, record.createdAt + absoluteMs - t));
 
   return {
@@ -130,12 +159,15 @@ export function createSessions(options: SessionsOptions): Sessions {
       const previous = cookie.read(req);
       if (previous !== undefined) await store.destroy(previous.id);
       const t = now();
-      const record: SessionRecord = { user, createdAt: t, lastSeenAt: t };
+      const tokens = signIn.tokens;
+      // The sign-in itself is the first check at the IdP; without a refresh token there is no other.
+      const record: SessionRecord = { user, createdAt: t, lastSeenAt: t, ...(tokens?.refreshToken ? { revalidation: { checkedAt: t } } : {}) };
       const id = newSessionId(sub);
+      const sealed = tokens && (tokens.refreshToken !== undefined || tokens.idToken !== undefined) ? sealer.seal(id, plainTokens(tokens)) : undefined;
       const refusal = await store.create(id, record, {
         ttlMs: ttlFrom(record, t),
         issuedAt: signIn.issuedAt,
-        ...(signIn.tokens !== undefined ? { tokens: signIn.tokens } : {}),
+        ...(sealed !== undefined ? { tokens: sealed } : {}),
       });
       if (refusal) return refusal;
       cookie.set(res, id, absoluteMs);
@@ -147,6 +179,15 @@ export function createSessions(options: SessionsOptions): Sessions {
       cookie.clear(res);
       if (id !== undefined) await store.destroy(id);
       return id;
+    },
+
+    async tokens(id) {
+      const sealed = await store.tokens(id);
+      return sealed === undefined ? undefined : sealer.open(id, sealed);
+    },
+
+    replace(session, record, tokens) {
+      return store.replace(session.id, session.gen, record, tokens === undefined ? undefined : sealer.seal(session.id, plainTokens(tokens)));
     },
   };
 }

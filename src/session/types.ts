@@ -15,7 +15,21 @@ export interface SessionUser {
   sid?: string;
 }
 
-/** One session as stored: the user and the two instants its lifetime is measured from. */
+/**
+ * Where a session stands with the IdP (see `src/auth/revalidate.ts`). Absent when the IdP granted
+ * no refresh token: re-validation is then off for the session.
+ */
+export interface SessionRevalidation {
+  /** Epoch ms of the last re-validation attempt that finished (the sign-in counts as one). */
+  checkedAt: number;
+  /**
+   * Epoch ms of the first failed attempt (IdP unreachable or refusing the gateway) since the
+   * last success. Stored in the record, so every instance counts the same grace period.
+   */
+  failingSince?: number;
+}
+
+/** One session as stored: the user, the two instants its lifetime is measured from, re-validation. */
 export interface SessionRecord {
   user: SessionUser;
   /** Epoch ms when the user signed in; the absolute lifetime is measured from here. */
@@ -25,6 +39,7 @@ export interface SessionRecord {
    * its own, never together with the rest, so an activity stamp can never carry old data back.
    */
   lastSeenAt: number;
+  revalidation?: SessionRevalidation;
 }
 
 /** A session as read from a store: its record and the generation the record was read at. */

@@ -3,9 +3,11 @@
  * client authentication methods, scopes it will not grant, refresh tokens. The IdP is the real
  * oidc-provider (src/demo/idp.ts) configured to demand each of them.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { requestTicket, startSystem, type System, type SystemOptions } from '../helpers/gateway.js';
+import { dropKeys, TEST_REDIS_URL } from '../helpers/redis.js';
+import { STORE_MODES, type StoreMode } from '../helpers/revalidation.js';
 
 type LogLine = Record<string, unknown> & { level: number; msg: string };
 const lines = (system: System): LogLine[] => system.logs.map((l) => JSON.parse(l) as LogLine);
@@ -36,16 +38,52 @@ async function signsInAndMintsTickets(system: System): Promise<void> {
   expect(system.emulator.requests.at(-1)?.body).to.include({ customerUserID: 'alice', fullName: 'Alice Liddell' });
 }
 
+/**
+ * Runs `body` in a system whose IdP grants refresh tokens, with sessions in `mode`'s store and a
+ * clock the body can move; the body gets a check that signs in, mints a ticket, and re-validates
+ * the session at the IdP on the same terms (PAR, client authentication) as the sign-in.
+ */
+async function withStore(mode: StoreMode, options: SystemOptions, body: (check: () => Promise<void>, system: System) => Promise<void>): Promise<void> {
+  const prefix = `test:${randomUUID()}:`;
+  let skew = 0;
+  const system = await startSystem({
+    ...options,
+    idpOptions: { ...options.idpOptions, refreshTokens: true },
+    env: {
+      OIDC_SCOPES: 'openid profile email phone offline_access',
+      OIDC_AUTH_PARAMS: 'prompt=consent',
+      ...(mode === 'redis' ? { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix } : {}),
+      ...options.env,
+    },
+    deps: { now: () => Date.now() + skew },
+  });
+  const check = async (): Promise<void> => {
+    await signsInAndMintsTickets(system);
+    const browser = await system.signIn('bob');
+    skew += system.config.revalidation.intervalMs;
+    expect((await requestTicket(system, browser)).status).to.equal(200);
+    expect(linesWith(system, 'session re-validated at the IdP')[0]).to.include({ revalidation: 'refreshed', rotated: true });
+  };
+  try {
+    await body(check, system);
+  } finally {
+    await system.close();
+    if (mode === 'redis') await dropKeys(prefix);
+  }
+}
+
 describe('sign-in on the IdP\'s terms', function () {
   describe('pushed authorization requests', () => {
-    it('when the IdP requires PAR, pushes the request (the browser carries only client_id and request_uri) and signs in', () =>
-      withSystem({ idpOptions: { pushedAuthorizationRequests: 'required' } }, async (system) => {
-        const start = await system.browser().get(`${system.url}/auth/login`);
-        const location = new URL(start.headers.get('location') ?? '');
-        expect([...location.searchParams.keys()].sort()).to.deep.equal(['client_id', 'request_uri']);
-        expect(location.searchParams.get('request_uri')).to.match(/^urn:ietf:params:oauth:request_uri:/);
-        await signsInAndMintsTickets(system);
-      }));
+    for (const mode of STORE_MODES) {
+      it(`when the IdP requires PAR, pushes the request (the browser carries only client_id and request_uri), signs in and re-validates (${mode} sessions)`, () =>
+        withStore(mode, { idpOptions: { pushedAuthorizationRequests: 'required' } }, async (check, system) => {
+          const start = await system.browser().get(`${system.url}/auth/login`);
+          const location = new URL(start.headers.get('location') ?? '');
+          expect([...location.searchParams.keys()].sort()).to.deep.equal(['client_id', 'request_uri']);
+          expect(location.searchParams.get('request_uri')).to.match(/^urn:ietf:params:oauth:request_uri:/);
+          await check();
+        }));
+    }
 
     it('when the IdP requires PAR and OIDC_USE_PAR=false, warns at discovery, and the IdP refuses the sign-in', () =>
       withSystem({ idpOptions: { pushedAuthorizationRequests: 'required' }, env: { OIDC_USE_PAR: 'false' } }, async (system) => {
@@ -105,15 +143,18 @@ describe('sign-in on the IdP\'s terms', function () {
       ],
     ];
     for (const [form, privateKey, publicJwk, idpOptions] of keyForms) {
-      it(`signs in with private_key_jwt and ${form}, no client secret anywhere`, () =>
-        withSystem(
-          {
-            idpOptions,
-            client: { token_endpoint_auth_method: 'private_key_jwt', client_secret: undefined, jwks: { keys: [publicJwk] } },
-            env: { OIDC_CLIENT_AUTH: 'private_key_jwt', OIDC_CLIENT_SECRET: undefined, OIDC_CLIENT_PRIVATE_KEY: privateKey },
-          },
-          signsInAndMintsTickets,
-        ));
+      for (const mode of STORE_MODES) {
+        it(`signs in and re-validates with private_key_jwt and ${form}, no client secret anywhere (${mode} sessions)`, () =>
+          withStore(
+            mode,
+            {
+              idpOptions,
+              client: { token_endpoint_auth_method: 'private_key_jwt', client_secret: undefined, jwks: { keys: [publicJwk] } },
+              env: { OIDC_CLIENT_AUTH: 'private_key_jwt', OIDC_CLIENT_SECRET: undefined, OIDC_CLIENT_PRIVATE_KEY: privateKey },
+            },
+            (check) => check(),
+          ));
+      }
     }
 
     it('is refused with private_key_jwt and a key the IdP does not hold: 502 idp_refused, invalid_client logged', () =>

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { decodeJwt } from 'jose';
 import { CookieClient } from '../helpers/cookie-client.js';
 import { requestTicket, startSystem, TEST_API_KEY, TEST_CLIENT_SECRET, TEST_SESSION_SECRET, type System } from '../helpers/gateway.js';
 
@@ -229,13 +230,15 @@ describe('gateway security', function () {
       expect((await requestTicket(system, browser)).status).to.equal(200);
     });
 
-    it('accepts a same-origin form post and redirects to the IdP end-session endpoint', async () => {
+    it('accepts a same-origin form post and redirects to the IdP end-session endpoint, with the ID token as id_token_hint', async () => {
       const browser = await system.signIn('alice');
       const res = await browser.post(`${system.url}/auth/logout`, { form: {}, headers: { origin: system.url } });
       expect(res.status).to.equal(303);
       const location = new URL(res.headers.get('location')!);
       expect(location.origin).to.equal(system.idp.issuer);
       expect(location.searchParams.get('client_id')).to.equal('gateway');
+      // Kept with the session although this IdP granted no refresh token.
+      expect(decodeJwt(location.searchParams.get('id_token_hint') ?? '')).to.include({ sub: 'alice', aud: 'gateway', iss: system.idp.issuer });
       expect(location.searchParams.get('post_logout_redirect_uri')).to.equal(`${system.url}/`);
       expect(res.headers.getSetCookie().some((c) => /^onetalk\.sid=;/.test(c))).to.equal(true);
       expect(await (await browser.get(`${system.url}/auth/session`)).json()).to.deep.equal({ authenticated: false });

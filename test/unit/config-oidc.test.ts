@@ -34,15 +34,15 @@ describe('loadConfig: the OIDC client variables', () => {
     expect(config.oidc.clientAuth).to.deep.equal({ method: 'client_secret_basic', secret: 'client-secret' });
     expect(config.oidc.usePar).to.equal('auto');
     expect(config.oidc.authParams).to.deep.equal({});
-    expect(config.revalidation).to.deep.equal({ intervalMs: 300_000, graceMs: 3_600_000 });
+    expect(config.revalidation).to.deep.equal({ intervalMs: 300_000, graceMs: 3_600_000, waitMs: 2_000 });
   });
 
   it('reads client_secret_post, OIDC_USE_PAR and the re-validation timings', () => {
-    const config = loadConfig({ ...valid, OIDC_CLIENT_AUTH: 'client_secret_post', OIDC_USE_PAR: 'true', SESSION_REVALIDATE_MS: '60000', SESSION_REVALIDATE_GRACE_MS: '0' });
+    const config = loadConfig({ ...valid, OIDC_CLIENT_AUTH: 'client_secret_post', OIDC_USE_PAR: 'true', SESSION_REVALIDATE_MS: '60000', SESSION_REVALIDATE_GRACE_MS: '0', SESSION_REVALIDATE_WAIT_MS: '500' });
     expect(config.oidc.clientAuth).to.deep.equal({ method: 'client_secret_post', secret: 'client-secret' });
     expect(config.oidc.usePar).to.equal(true);
     expect(loadConfig({ ...valid, OIDC_USE_PAR: 'false' }).oidc.usePar).to.equal(false);
-    expect(config.revalidation).to.deep.equal({ intervalMs: 60_000, graceMs: 0 });
+    expect(config.revalidation).to.deep.equal({ intervalMs: 60_000, graceMs: 0, waitMs: 500 });
   });
 
   describe('private_key_jwt', () => {
@@ -97,6 +97,7 @@ describe('loadConfig: the OIDC client variables', () => {
     ['an auth param name with a space', { OIDC_AUTH_PARAMS: 'access type=offline' }, ['OIDC_AUTH_PARAMS: "access type" is not a parameter name']],
     ['a re-validation period under a second', { SESSION_REVALIDATE_MS: '500' }, ['SESSION_REVALIDATE_MS: must be at least 1000']],
     ['a grace that is not a number', { SESSION_REVALIDATE_GRACE_MS: 'an hour' }, ['SESSION_REVALIDATE_GRACE_MS: must be a whole number']],
+    ['a ticket wait for re-validation over 30 s', { SESSION_REVALIDATE_WAIT_MS: '60000' }, ['SESSION_REVALIDATE_WAIT_MS: must be at most 30000']],
   ];
   for (const [name, override, messages] of refused) {
     it(`refuses ${name}`, () => {

@@ -42,9 +42,28 @@ export interface SystemOptions {
   idpOptions?: Omit<DevIdpOptions, 'clients'>;
   /** Default true: resolve only once OIDC discovery has succeeded. */
   waitForDiscovery?: boolean;
+  /**
+   * Default true: with REDIS_URL, resolve only once the session store answers, as a load balancer
+   * would wait for /readyz (a request before Redis connected gets an honest 503).
+   */
+  waitForStore?: boolean;
   deps?: AppDeps;
   /** Register the IdP client without an end-session redirect (to test the fallback). */
   idp?: 'default' | 'none';
+}
+
+/** Waits until the gateway's session store answers its probe, or fails after `withinMs`. */
+async function storeAnswers(gateway: Gateway, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      await gateway.sessionStore.ping();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`the session store did not answer within ${withinMs} ms`, { cause: err });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 }
 
 async function listen(server: Server): Promise<number> {
@@ -96,6 +115,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const gateway = createApp(config, { logger: createLogger(config.logLevel, sink), ...options.deps });
   server.on('request', gateway.app);
   if (options.waitForDiscovery ?? true) await gateway.oidc.whenReady();
+  if (config.redis.url && (options.waitForStore ?? true)) await storeAnswers(gateway, 10_000);
 
   const system: System = {
     gateway,

@@ -213,7 +213,7 @@ describe('the OpenAPI document', function () {
     let cookie: string;
     before(async () => {
       // Nothing listens on port 1: every Redis command fails at once (the client queues nothing offline).
-      system = await startSystem({ env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+      system = await startSystem({ env: { REDIS_URL: 'redis://127.0.0.1:1' }, waitForStore: false });
       doc = buildOpenApiDocument(system.config.publicOrigin);
       cookie = signedSessionCookie(system.config.session.secrets[0] as string);
     });

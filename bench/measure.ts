@@ -13,6 +13,11 @@ const MAX_RESPONSES = 2_000_000;
 export interface Phase {
   connections: number;
   durationMs: number;
+  /**
+   * Send exactly this many requests instead of loading for `durationMs` (the smoke test: an
+   * autocannon run by duration lasts at least a second).
+   */
+  amount?: number;
 }
 
 /** What one run saw. */
@@ -38,7 +43,8 @@ export function loadOnce(target: Target, phase: Phase): Promise<RunTally> {
         headers: target.headers,
         ...(target.body === undefined ? {} : { body: target.body }),
         connections: phase.connections,
-        duration: phase.durationMs / 1000,
+        // A count-bound run ends at autocannon's next sample tick: tick often, so it ends at once.
+        ...(phase.amount === undefined ? { duration: phase.durationMs / 1000 } : { amount: phase.amount, sampleInt: 10 }),
         timeout: 10,
       },
       (err, result) => {

@@ -7,7 +7,7 @@
 export interface Target {
   /** Stable id, used in results.json and to pair targets in ratios. */
   id: string;
-  /** Scenario it belongs to (1 to 4 of issue 7). */
+  /** Scenario it belongs to (1 to 4; the floor is 1 too). */
   scenario: number;
   label: string;
   url: string;
@@ -24,9 +24,15 @@ export interface Latency {
   p99: number;
 }
 
+/** One measured round of one target. */
+export interface RoundFigures {
+  rps: number;
+  cpuUsPerRequest: number;
+}
+
 /** What one target did under load. */
 export interface LoadFigures {
-  /** Responses with the expected status per second, over all measured rounds. */
+  /** Responses with the expected status per second: the median of the measured rounds. */
   rps: number;
   /** Under `connections` concurrent connections: mostly queueing once the server saturates. */
   loaded: Latency;
@@ -37,6 +43,10 @@ export interface LoadFigures {
    * Steadier than req/s on a shared machine: other processes steal wall time, not our CPU time.
    */
   cpuUsPerRequest: number;
+  /** Each round of the throughput phase, in order (rounds alternate the order of the targets). */
+  rounds: RoundFigures[];
+  /** The same target under other connection counts (`alsoConnections`), for comparison. */
+  alsoAt: Array<{ connections: number; rps: number; cpuUsPerRequest: number; rounds: RoundFigures[] }>;
   /** Unexpected statuses, socket errors and timeouts, over all phases including warm-up. */
   errors: number;
   requests: number;

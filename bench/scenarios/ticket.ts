@@ -1,13 +1,13 @@
 /**
  * Scenario 4, ticket minting: `POST /api/livechat/ticket` through the gateway against the
  * OneTalk emulator, beside the same upstream call without the gateway:
- * - direct: a tiny Express route calling the emulator with axios the simplest way (what a
- *   developer would write by hand, with no session, CSRF, mapping, retries or breaker);
+ * - proxy: a bare Express route forwarding to the emulator with `fetch` over kept-alive
+ *   connections (what a developer would write by hand, with no session, CSRF, mapping,
+ *   retries, breaker, logging or metrics);
  * - upstream: autocannon straight at the emulator with the API-Key, the floor under both.
  * All three send the emulator the very same JSON body: the one the gateway sent for alice.
  */
 import express from 'express';
-import axios from 'axios';
 import { startEmulator } from '../../src/emulator/index.js';
 import { bind } from '../listen.js';
 import { prepareGateway } from './gateway.js';
@@ -48,16 +48,22 @@ export const ticket: LoadScenario = {
           const trim = setInterval(() => emulator.requests.splice(0), 1000).unref();
           stops.push(async () => clearInterval(trim));
 
-          const direct = await bind();
-          stops.push(() => direct.close());
+          const proxy = await bind();
+          stops.push(() => proxy.close());
           const app = express();
+          // fetch (undici) keeps its connections to the emulator alive between calls by default.
           app.post('/ticket', async (_req, res) => {
-            const { data } = await axios.post<{ data: { ticket: string } }>(upstreamUrl, sent.body, { headers: { 'API-Key': API_KEY } });
+            const upstream = await fetch(upstreamUrl, {
+              method: 'POST',
+              headers: { 'API-Key': API_KEY, 'Content-Type': 'application/json' },
+              body: upstreamBody,
+            });
+            const { data } = (await upstream.json()) as { data: { ticket: string } };
             res.setHeader('Cache-Control', 'no-store');
-            res.json({ ticket: data.data.ticket, expiresAt: new Date(Date.now() + TICKET_LIFETIME_MS).toISOString() });
+            res.json({ ticket: data.ticket, expiresAt: new Date(Date.now() + TICKET_LIFETIME_MS).toISOString() });
           });
-          direct.serve(app);
-          await expectOk('direct axios route', await fetch(`${direct.url}/ticket`, { method: 'POST' }));
+          proxy.serve(app);
+          await expectOk('bare fetch proxy', await fetch(`${proxy.url}/ticket`, { method: 'POST' }));
 
           const upstreamHeaders = { 'api-key': API_KEY, 'content-type': 'application/json' };
           await expectOk('emulator', await fetch(upstreamUrl, { method: 'POST', headers: upstreamHeaders, body: upstreamBody }));
@@ -65,7 +71,7 @@ export const ticket: LoadScenario = {
           return {
             targets: [
               { id: 'ticket-gateway', scenario: 4, label: 'gateway → emulator', url: gatewayUrl, method: 'POST', headers: gatewayHeaders, expectStatus: 200 },
-              { id: 'ticket-direct', scenario: 4, label: 'bare route + axios → emulator', url: `${direct.url}/ticket`, method: 'POST', headers: {}, expectStatus: 200 },
+              { id: 'ticket-proxy', scenario: 4, label: 'bare keep-alive fetch proxy → emulator', url: `${proxy.url}/ticket`, method: 'POST', headers: {}, expectStatus: 200 },
               { id: 'ticket-upstream', scenario: 4, label: 'emulator alone (API-Key)', url: upstreamUrl, method: 'POST', headers: upstreamHeaders, body: upstreamBody, expectStatus: 200 },
             ],
             notes: [],

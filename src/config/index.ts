@@ -1,2 +1,2 @@
-export { loadConfig, ConfigError, type Config } from './load.js';
+export { loadConfig, ConfigError, type Config, type HttpServerSettings } from './load.js';
 export { isLoopbackHost, isSecureOrLoopback, parseOrigin } from './url.js';

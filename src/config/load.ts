@@ -3,13 +3,15 @@ import defaults from '../../config/defaults.json' with { type: 'json' };
 import type { UpstreamPolicy } from '../onetalk/policy.js';
 import { defaultClaimMapping, type ClaimMapping } from '../profile/index.js';
 import { oneTalkSettings } from './onetalk.js';
-import { envSchema } from './schema.js';
+import { checkedEnvSchema } from './schema.js';
 import { isLoopbackHost } from './url.js';
 
 /** The gateway's whole configuration: parsed once at start-up, frozen, typed. */
 export interface Config {
   readonly env: 'production' | 'development' | 'test';
   readonly port: number;
+  /** Node's server timeouts and connection cap (src/http/listener.ts). */
+  readonly http: HttpServerSettings;
   /** `PUBLIC_URL`'s origin, e.g. `https://chat.example.com`. */
   readonly publicOrigin: string;
   /** `PUBLIC_URL/auth/callback`: built from config, never from the Host header. */
@@ -55,12 +57,25 @@ export interface Config {
     readonly loginsPerMinute: number;
   };
   readonly shutdownGraceMs: number;
+  /** On SIGTERM, how long `/readyz` fails while the listener still serves, before it closes. */
+  readonly shutdownDrainDelayMs: number;
   /** Sync the contact to OneTalk in the background after each sign-in (default off). */
   readonly syncContactOnLogin: boolean;
-  /** `/metrics`: on the main port behind `token`, or on its own `port` (then not on the main app). */
-  readonly metrics: { readonly token: string | undefined; readonly port: number | undefined };
+  /**
+   * `/metrics`: on the main port behind `token`, or on its own `port` (then not on the main app),
+   * bound to `host` (loopback unless told otherwise; elsewhere only with a token).
+   */
+  readonly metrics: { readonly token: string | undefined; readonly port: number | undefined; readonly host: string };
   readonly trustProxy: boolean | number | string;
   readonly logLevel: string;
+}
+
+/** Timeouts in ms; see README's configuration table for why each default is what it is. */
+export interface HttpServerSettings {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnections: number;
 }
 
 /** Thrown when the environment is invalid; `problems` names every bad variable. */
@@ -85,7 +100,7 @@ function deepFreeze<T>(value: T): T {
  * some are secrets).
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+  const parsed = checkedEnvSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
     throw new ConfigError([...new Set(problems)]);
@@ -97,6 +112,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config: Config = {
     env: nodeEnv,
     port: e.PORT,
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+    },
     publicOrigin: e.PUBLIC_URL.origin,
     redirectUri: new URL('/auth/callback', e.PUBLIC_URL.origin).href,
     secureCookies: e.PUBLIC_URL.protocol === 'https:',
@@ -129,8 +150,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
     rateLimit: { ticketsPerMinute: e.RATE_LIMIT_TICKETS_PER_MINUTE, loginsPerMinute: e.RATE_LIMIT_LOGINS_PER_MINUTE },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    shutdownDrainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
     syncContactOnLogin: e.SYNC_CONTACT_ON_LOGIN,
-    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
   };

@@ -61,7 +61,8 @@ export async function spawnGateway(options: SpawnGatewayOptions): Promise<Gatewa
     buffered += chunk.toString('utf8');
     const parts = buffered.split('\n');
     buffered = parts.pop() ?? '';
-    for (const part of parts.filter(Boolean)) {
+    // Only the gateway's JSON lines: a wrapper (npm start) may print its own first.
+    for (const part of parts.filter((text) => text.startsWith('{'))) {
       const line = JSON.parse(part) as LogLine;
       lines.push(line);
       for (const waiter of waiters) if (waiter.match(line)) waiter.resolve(line);

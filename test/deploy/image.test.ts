@@ -76,11 +76,14 @@ describe('from a fresh clone, as an operator and as the container image would ru
         cwd: clone,
         env: { HOME: process.env.HOME ?? '/root', PORT: String(port) },
         command: { file: 'npm', args: ['start'] },
+        detached: true,
       });
       expect(gateway.port).to.equal(port);
       await readyzBecomes(`http://127.0.0.1:${port}`, 200, 10_000);
-      gateway.child.kill('SIGTERM');
-      expect((await gateway.exited).code).to.equal(0);
+      // As a terminal's Ctrl-C or a Procfile platform does it: the whole process group.
+      process.kill(-(gateway.child.pid ?? 0), 'SIGTERM');
+      await gateway.closed;
+      expect(gateway.lines.at(-1)?.msg).to.equal('stopped');
     });
   });
 

@@ -43,6 +43,8 @@ export interface SpawnGatewayOptions {
   command?: { file: string; args: string[] };
   /** How long to wait for "gateway listening"; default 20 s. */
   startWithinMs?: number;
+  /** Its own process group, so a test can signal the wrapper and the gateway together (`kill(-pid)`). */
+  detached?: boolean;
 }
 
 /** Starts the gateway and waits for its "gateway listening" line. Rejects if it exits before that. */
@@ -50,6 +52,7 @@ export async function spawnGateway(options: SpawnGatewayOptions): Promise<Gatewa
   const command = options.command ?? { file: process.execPath, args: ['--import', 'tsx', 'src/server.ts'] };
   const child = spawn(command.file, command.args, {
     cwd: options.cwd,
+    detached: options.detached ?? false,
     env: { PATH: process.env.PATH ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -31,13 +31,31 @@ function ask(socketPath: string, command: string): Promise<string> {
   });
 }
 
+/** The shipped configuration with HAProxy's own retries turned off: a balancer that never retries. */
+export function withoutRetries(config: string): string {
+  return config
+    .replace(/^(\s*)retries \d+$/m, '$1retries 0')
+    .replace(/^\s*(option redispatch|retry-on .*)\n/gm, '');
+}
+
+export interface BalancerOptions {
+  port: number;
+  gateways: Array<{ name: string; port: number }>;
+  /** Where its config file and stats socket go. */
+  dir: string;
+  /** A change to the shipped configuration, e.g. {@link withoutRetries}. */
+  adjust?: (config: string) => string;
+}
+
 /** Starts HAProxy on 127.0.0.1:`port` with one `server` line per gateway. */
-export async function startBalancer(options: { port: number; gateways: Array<{ name: string; port: number }>; dir: string }): Promise<Balancer> {
+export async function startBalancer(options: BalancerOptions): Promise<Balancer> {
   const statsSocket = join(options.dir, 'haproxy.sock');
-  const config = haproxyConfigWith(
+  const shipped = haproxyConfigWith(
     options.gateways.map((g) => `server ${g.name} 127.0.0.1:${g.port} check`),
     [`stats socket ${statsSocket} mode 600 level admin`],
   );
+  const config = options.adjust ? options.adjust(shipped) : shipped;
+  if (options.adjust && config === shipped) throw new Error('the adjustment changed nothing in haproxy.cfg');
   const configFile = join(options.dir, 'haproxy.cfg');
   writeFileSync(configFile, config);
 

@@ -178,13 +178,20 @@ export const envSchema = z.object({
     .optional()
     .transform((v) => (v === undefined ? defaults.syncContactOnLogin : v === 'true')),
   METRICS_TOKEN: metricsToken,
+  // Empty is unset, as `.env.example` leaves it.
   METRICS_PORT: z
     .string()
     .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1, 'must be at least 1').max(65535, 'must be at most 65535'))
-    .optional(),
+    .optional()
+    .transform((s) => (s ? s : undefined))
+    .pipe(
+      z
+        .string()
+        .regex(/^\d+$/, 'must be a whole number')
+        .transform(Number)
+        .pipe(z.number().int().min(1, 'must be at least 1').max(65535, 'must be at most 65535'))
+        .optional(),
+    ),
   METRICS_HOST: bindHost(defaults.metricsHost),
   TRUST_PROXY: trustProxy,
   LOG_LEVEL: z

@@ -4,8 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseEnv } from 'node:util';
 import { expect } from 'chai';
 import { demoGatewayPort, DemoRefusedError } from '../../src/config/demo.js';
+import { loadConfig } from '../../src/config/index.js';
 import { minimalEnv, spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { freePort } from '../helpers/net.js';
 
@@ -42,6 +44,10 @@ describe('.env', function () {
   describe('npm start', () => {
     it("loads .env with Node's own loader, only when present", () => {
       expect(startFlags()).to.deep.equal(['--env-file-if-exists=.env']);
+    });
+
+    it('starts from .env.example copied to .env as it is (placeholders and empty values)', () => {
+      expect(() => loadConfig(parseEnv(readFileSync(join(root, '.env.example'), 'utf8')))).not.to.throw();
     });
 
     it('takes the configuration from .env, and a variable already in the environment wins', async () => {

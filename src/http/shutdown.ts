@@ -78,7 +78,9 @@ export function createGracefulShutdown(options: GracefulShutdownOptions): Gracef
     if (!res.headersSent) res.setHeader('Connection', 'close');
   };
 
-  server.on('request', (_req, res: ServerResponse) => {
+  // Ahead of the app's own listener: a response the app sends synchronously (a probe, a 404)
+  // must still get `Connection: close` while draining.
+  server.prependListener('request', (_req, res: ServerResponse) => {
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));
     if (draining) closeAfter(res);

@@ -10,7 +10,7 @@ import { loginBindingFor } from './auth/binding.js';
 import { createRevalidator } from './auth/revalidate.js';
 import { MemoryTransactionStore } from './auth/transactions.js';
 import type { Config } from './config/index.js';
-import { corsForAllowedOrigins, createHttpLogger, createLogger, errorHandler, notFound, type OriginPolicy } from './http/index.js';
+import { corsForAllowedOrigins, createHttpLogger, createLogger, errorHandler, notFound, stdoutSink, type LogSink, type OriginPolicy } from './http/index.js';
 import { createHealthRouter } from './http/health.js';
 import { createMetrics, metricsRouter, type GatewayMetrics } from './http/metrics.js';
 import { createOpenApiRouter } from './http/openapi.js';
@@ -24,6 +24,8 @@ import { createSessions, MemorySessionStore, type LoginTransactionStore, type Se
 /** Everything createApp may be handed instead of building it itself (tests inject fakes of time). */
 export interface AppDeps {
   logger?: Logger;
+  /** Where the default logger writes (default stdout); its dropped lines feed `log_lines_dropped_total`. */
+  logSink?: LogSink;
   onetalk?: OneTalkClient;
   sessionStore?: SessionStore;
   transactions?: LoginTransactionStore;
@@ -59,7 +61,8 @@ export interface Gateway {
  */
 export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   const now = deps.now ?? Date.now;
-  const logger = deps.logger ?? createLogger(config.logLevel);
+  const logSink = deps.logSink ?? (deps.logger ? undefined : stdoutSink());
+  const logger = deps.logger ?? createLogger(config.logLevel, logSink);
   const oidc =
     deps.oidc ??
     new OidcClient({ ...config.oidc, redirectUri: config.redirectUri }, logger.child({ component: 'oidc' }));
@@ -83,7 +86,7 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
     deps.transactions ??
     redis?.transactions ??
     new MemoryTransactionStore({ ttlMs: config.session.loginTransactionTtlMs, maxPending: config.session.loginTransactionMaxPending, now });
-  metrics.watch({ onetalk, sessionStore });
+  metrics.watch({ onetalk, sessionStore, ...(logSink ? { logSink } : {}) });
   const originPolicy: OriginPolicy = { trustedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]) };
 
   const app = express();

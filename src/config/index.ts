@@ -1,4 +1,4 @@
-export { loadConfig, ConfigError, type Config } from './load.js';
+export { loadConfig, ConfigError, type Config, type HttpServerSettings } from './load.js';
 export { isLoopbackHost, isSecureOrLoopback, parseOrigin } from './url.js';
 export type { ClientAuthentication, ClientAuthMethod } from './oidc.js';
 export type { ClientAssertionAlg, ClientPrivateKey } from './private-key.js';

@@ -4,13 +4,15 @@ import type { UpstreamPolicy } from '../onetalk/policy.js';
 import { defaultClaimMapping, ownerIdKeyFromApiKey, type ClaimMapping } from '../profile/index.js';
 import { clientAuthentication, clientAuthenticationProblems, type ClientAuthentication } from './oidc.js';
 import { oneTalkSettings } from './onetalk.js';
-import { envSchema, removedVariables } from './schema.js';
+import { checkedEnvSchema, envSchema, removedVariables } from './schema.js';
 import { isLoopbackHost } from './url.js';
 
 /** The gateway's whole configuration: parsed once at start-up, frozen, typed. */
 export interface Config {
   readonly env: 'production' | 'development' | 'test';
   readonly port: number;
+  /** Node's server timeouts and connection cap (src/http/listener.ts). */
+  readonly http: HttpServerSettings;
   /** `PUBLIC_URL`'s origin, e.g. `https://chat.example.com`. */
   readonly publicOrigin: string;
   /** `PUBLIC_URL/auth/callback`: built from config, never from the Host header. */
@@ -80,13 +82,26 @@ export interface Config {
     readonly loginsPerUserPerMinute: number;
   };
   readonly shutdownGraceMs: number;
+  /** On SIGTERM, how long `/readyz` fails while the listener still serves, before it closes. */
+  readonly shutdownDrainDelayMs: number;
   /** Sync the contact to OneTalk in the background after each sign-in (default off). */
   readonly syncContactOnLogin: boolean;
-  /** `/metrics`: on the main port behind `token`, or on its own `port` (then not on the main app). */
-  readonly metrics: { readonly token: string | undefined; readonly port: number | undefined };
+  /**
+   * `/metrics`: on the main port behind `token`, or on its own `port` (then not on the main app),
+   * bound to `host` (loopback unless told otherwise; elsewhere only with a token).
+   */
+  readonly metrics: { readonly token: string | undefined; readonly port: number | undefined; readonly host: string };
   /** Express `trust proxy`: off, a hop count, or the proxies' addresses/subnets (never `true`). */
   readonly trustProxy: false | number | string;
   readonly logLevel: string;
+}
+
+/** Timeouts in ms; see README's configuration table for why each default is what it is. */
+export interface HttpServerSettings {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnections: number;
 }
 
 /** Thrown when the environment is invalid; `problems` names every bad variable. */
@@ -113,7 +128,7 @@ const VARIABLE_ORDER = Object.keys(envSchema.shape);
  * some are secrets).
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+  const parsed = checkedEnvSchema.safeParse(env);
   const issues = parsed.success ? [] : parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? ''), message: issue.message }));
   // Rules across variables, on the raw values, so they are reported alongside every other problem.
   issues.push(...clientAuthenticationProblems(env, new Set(issues.map((issue) => issue.variable))));
@@ -136,6 +151,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config: Config = {
     env: nodeEnv,
     port: e.PORT,
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+    },
     publicOrigin: e.PUBLIC_URL.origin,
     redirectUri: new URL('/auth/callback', e.PUBLIC_URL.origin).href,
     secureCookies: e.PUBLIC_URL.protocol === 'https:',
@@ -178,8 +199,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       loginsPerUserPerMinute: e.RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    shutdownDrainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
     syncContactOnLogin: e.SYNC_CONTACT_ON_LOGIN,
-    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
   };

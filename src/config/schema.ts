@@ -1,9 +1,9 @@
-import { z } from 'zod';
 import { isIP } from 'node:net';
+import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js';
 import defaults from '../../config/defaults.json' with { type: 'json' };
 import { authParams, clientAuthMethod, clientPrivateKey, clientSecret, usePar } from './oidc.js';
-import { isSecureOrLoopback, parseOrigin } from './url.js';
+import { isLoopbackHost, isSecureOrLoopback, parseOrigin } from './url.js';
 
 /**
  * The environment schema: one entry per variable of shared/DESIGN.md plus the knobs the issues
@@ -132,9 +132,26 @@ const metricsToken = z
   .refine((s) => s === undefined || s.length >= 32, 'must be at least 32 characters')
   .refine((s) => s === undefined || /^[\x21-\x7e]+$/.test(s), 'must be visible ASCII characters without spaces');
 
+/** A bind address: an IP literal or `localhost` (a name that could resolve anywhere is refused). */
+const bindHost = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((h) => (h ? h : fallback))
+    .refine((h) => isIP(h) !== 0 || h === 'localhost', 'must be an IP address (e.g. 127.0.0.1, 0.0.0.0, ::) or localhost');
+
+/** True for addresses only this machine can reach; `0.0.0.0` and `::` are every interface. */
+const isLoopbackBind = (host: string) => host === '::1' || isLoopbackHost(host);
+
 export const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   PORT: intIn(0, 65535, defaults.port),
+  // Server timeouts: safe with nothing in front (slow clients and idle sockets are cut early).
+  HTTP_HEADERS_TIMEOUT_MS: intIn(100, 120_000, defaults.httpHeadersTimeoutMs),
+  HTTP_REQUEST_TIMEOUT_MS: intIn(100, 3_600_000, defaults.httpRequestTimeoutMs),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: intIn(100, 3_600_000, defaults.httpKeepAliveTimeoutMs),
+  HTTP_MAX_CONNECTIONS: intIn(1, 1_000_000, defaults.httpMaxConnections),
   PUBLIC_URL: secureUrl('PUBLIC_URL').refine(
     (u) => u.pathname === '/' && !u.search && !u.hash,
     'must be an origin without a path (the gateway serves /auth and /api at its root)',
@@ -209,24 +226,57 @@ export const envSchema = z.object({
   RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: intIn(1, 1_000_000, defaults.rateLimitLoginsPerIpPerMinute),
   RATE_LIMIT_LOGINS_PER_USER_PER_MINUTE: intIn(1, 100_000, defaults.rateLimitLoginsPerUserPerMinute),
   SHUTDOWN_GRACE_MS: intIn(0, 300_000, defaults.shutdownGraceMs),
+  SHUTDOWN_DRAIN_DELAY_MS: intIn(0, 300_000, defaults.shutdownDrainDelayMs),
   SYNC_CONTACT_ON_LOGIN: z
     .enum(['true', 'false'], { error: 'must be true or false' })
     .optional()
     .transform((v) => (v === undefined ? defaults.syncContactOnLogin : v === 'true')),
   METRICS_TOKEN: metricsToken,
+  // Empty is unset, as `.env.example` leaves it.
   METRICS_PORT: z
     .string()
     .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1, 'must be at least 1').max(65535, 'must be at most 65535'))
-    .optional(),
+    .optional()
+    .transform((s) => (s ? s : undefined))
+    .pipe(
+      z
+        .string()
+        .regex(/^\d+$/, 'must be a whole number')
+        .transform(Number)
+        .pipe(z.number().int().min(1, 'must be at least 1').max(65535, 'must be at most 65535'))
+        .optional(),
+    ),
+  METRICS_HOST: bindHost(defaults.metricsHost),
   TRUST_PROXY: trustProxy,
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
     .optional()
     .transform((l) => l ?? (defaults.logLevel as (typeof LOG_LEVELS)[number])),
 });
+
+/** Issues already raised on these variables: a cross-variable rule then stays quiet. */
+const clean =
+  (...names: string[]) =>
+  (payload: { issues: ReadonlyArray<{ path?: ReadonlyArray<PropertyKey> }> }) =>
+    !payload.issues.some((issue) => names.includes(String(issue.path?.[0])));
+
+/**
+ * {@link envSchema} plus the rules that tie variables together; each rule runs even when
+ * unrelated variables are bad, so one start-up error still names every problem.
+ */
+export const checkedEnvSchema = envSchema
+  // Node refuses a headers timeout above the request timeout; say so by name instead.
+  .refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
+    message: 'must not be above HTTP_REQUEST_TIMEOUT_MS',
+    when: clean('HTTP_HEADERS_TIMEOUT_MS', 'HTTP_REQUEST_TIMEOUT_MS'),
+  })
+  // Metrics reveal traffic and failure patterns: off this machine only behind the token.
+  .refine((e) => e.METRICS_PORT === undefined || isLoopbackBind(e.METRICS_HOST) || e.METRICS_TOKEN !== undefined, {
+    path: ['METRICS_HOST'],
+    message: 'is not a loopback address: set METRICS_TOKEN too (anyone who reaches the port could read the metrics)',
+    when: clean('METRICS_HOST', 'METRICS_TOKEN', 'METRICS_PORT'),
+  });
 
 export type Env = z.output<typeof envSchema>;
 

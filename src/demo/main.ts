@@ -1,24 +1,42 @@
 /**
  * `npm run demo`: gateway, development IdP and OneTalk emulator in one process, no configuration.
- * Prefers friendly ports (gateway 3000, IdP 3001, emulator 4010) and takes free ones when those
- * are busy. Refuses NODE_ENV=production.
+ * The gateway listens on PORT (from the environment, else from `.env`; nothing else of `.env` is
+ * read) or on 3000; the IdP prefers the next port and the emulator 4010, and each takes a free
+ * one when its port is busy (PORT itself does not: asked for, it is kept or the demo stops).
+ * Refuses NODE_ENV=production.
  */
-import { assertNotProduction, DemoRefusedError } from '../config/demo.js';
+import { assertNotProduction, demoGatewayPort, DemoRefusedError } from '../config/demo.js';
 import { createLogger } from '../http/index.js';
 import { DEMO_USERS } from './users.js';
 import { startDemo } from './start.js';
 
-async function main(): Promise<void> {
+const DEFAULT_PORT = 3000;
+const EMULATOR_PORT = 4010;
+
+function askedPort(): ReturnType<typeof demoGatewayPort> {
   try {
     assertNotProduction();
+    return demoGatewayPort();
   } catch (err) {
     if (!(err instanceof DemoRefusedError)) throw err;
     process.stderr.write(`${err.message}\n`);
     process.exit(1);
   }
+}
 
+const portOf = (url: string): number => Number(new URL(url).port);
+
+async function main(): Promise<void> {
+  const asked = askedPort();
+  const gatewayPort = asked?.port ?? DEFAULT_PORT;
+  // PORT=0 asks for any free port: then the others take any free port too.
+  const idpPort = gatewayPort === 0 || gatewayPort >= 65535 ? 0 : gatewayPort + 1;
   // Warnings and errors only: the terminal should show the URL, not a line per request.
-  const demo = await startDemo({ ports: { gateway: 3000, idp: 3001, emulator: 4010 }, logger: createLogger('warn') });
+  const demo = await startDemo({
+    ports: { gateway: gatewayPort, idp: idpPort, emulator: gatewayPort === 0 ? 0 : EMULATOR_PORT },
+    exactGatewayPort: asked !== undefined,
+    logger: createLogger('warn'),
+  });
 
   let stopping = false;
   const stop = (): void => {
@@ -39,6 +57,8 @@ async function main(): Promise<void> {
 
   // Printed once the signal handlers are in place: whoever reads it may press Ctrl-C at once.
   const users = DEMO_USERS.map((u) => u.id).join(', ');
+  const ports = { gateway: portOf(demo.url), idp: portOf(demo.idp.issuer), emulator: portOf(demo.emulator.url) };
+  const busy = ports.gateway !== gatewayPort ? ` (${gatewayPort} was busy)` : '';
   process.stdout.write(
     [
       '',
@@ -46,6 +66,7 @@ async function main(): Promise<void> {
       '',
       `  Sign in as ${users} (any password).`,
       `  Development IdP ${demo.idp.issuer} · OneTalk emulator ${demo.emulator.url}`,
+      `  Ports: gateway ${ports.gateway}${asked ? ` (PORT, from ${asked.source})` : busy}, IdP ${ports.idp}, emulator ${ports.emulator}.`,
       '  Ctrl-C stops everything.',
       '',
       '',

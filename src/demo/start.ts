@@ -29,6 +29,8 @@ export interface DemoPorts {
 export interface DemoOptions {
   /** Default: all 0 (ephemeral), as tests want. */
   ports?: DemoPorts;
+  /** Listen on `ports.gateway` or fail, instead of falling back to a free port (PORT was asked for). */
+  exactGatewayPort?: boolean;
   /** The gateway's logger; default a silent one. */
   logger?: Logger;
   /** The gateway's deadline per OneTalk call (`ONETALK_TIMEOUT_MS`); tests shorten it to provoke 504s. */
@@ -90,7 +92,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   try {
     // The gateway listens first: its origin is part of the IdP's client registration.
     const server = createServer();
-    const gatewayPort = await withPortFallback(ports.gateway ?? 0, (port) => listen(server, port));
+    const gatewayPort = options.exactGatewayPort
+      ? await listen(server, ports.gateway ?? 0)
+      : await withPortFallback(ports.gateway ?? 0, (port) => listen(server, port));
     stops.push(
       () =>
         new Promise<void>((resolve) => {

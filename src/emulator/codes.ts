@@ -2,7 +2,7 @@
  * The OneTalk answer envelope and every error the emulator can answer with.
  *
  * Codes come in two kinds. DOCUMENTED_ERRORS are copied verbatim from OneTalk's public
- * document (`shared/onetalk-user-contact-api.txt`). EMULATOR_ERRORS are the emulator's own
+ * document (`docs/onetalk-user-contact-api.txt`). EMULATOR_ERRORS are the emulator's own
  * choice for situations the document is silent on (wrong key, oversize body, sync conflicts…);
  * the README lists them so nobody mistakes them for OneTalk's.
  */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 
@@ -42,8 +43,81 @@ export function redactUrl(url: string | undefined): string {
   return `${url.slice(0, q)}?${params.toString()}`;
 }
 
-/** Creates the process logger: JSON lines, secrets redacted. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/** A log destination that never blocks the process and never retries a line. */
+export interface LogSink extends DestinationStream {
+  /** Lines dropped so far: the buffer for a slow reader was full, or the stream failed. */
+  readonly dropped: number;
+  /**
+   * Waits until every buffered line is written (true), the stream failed or `timeoutMs` ran out
+   * (false). For the last lines before an exit; never longer than asked.
+   */
+  flush(timeoutMs: number): Promise<boolean>;
+}
+
+/** Options of {@link createLogSink}. */
+export interface LogSinkOptions {
+  /** Where lines go; default `process.stdout`. */
+  stream?: Writable;
+  /** Bytes allowed to wait for a slow reader; past that, new lines are dropped. Default 1 MiB. */
+  maxBufferedBytes?: number;
+}
+
+/**
+ * Best-effort logging. pino's default destination writes synchronously and retries a write the
+ * pipe refuses: with a stalled reader it spins, and on exit it flushes forever, so a stuck log
+ * collector would hang serving and shutdown. This sink hands lines to the stream's own buffer
+ * (stdout on a pipe is non-blocking in Node), drops a line when that buffer is past its bound,
+ * and drops everything once the stream failed (EPIPE: the reader went away for good). Every
+ * dropped line is counted, and `log_lines_dropped_total` reports the count.
+ */
+export function createLogSink(options: LogSinkOptions = {}): LogSink {
+  const stream = options.stream ?? process.stdout;
+  const maxBuffered = options.maxBufferedBytes ?? 1 << 20;
+  let dropped = 0;
+  let broken = false;
+  // Without a listener, a write error on stdout would be thrown and end the process.
+  stream.on('error', () => {
+    broken = true;
+  });
+  const unusable = () => broken || stream.destroyed || !stream.writable;
+  return {
+    get dropped() {
+      return dropped;
+    },
+    write(line: string) {
+      if (unusable() || stream.writableLength + Buffer.byteLength(line) > maxBuffered) {
+        dropped += 1;
+        return;
+      }
+      stream.write(line, (err) => {
+        if (err) dropped += 1;
+      });
+    },
+    flush(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      return new Promise((resolve) => {
+        const check = () => {
+          if (unusable()) return resolve(false);
+          if (stream.writableLength === 0) return resolve(true);
+          if (Date.now() >= deadline) return resolve(false);
+          setTimeout(check, 10);
+        };
+        check();
+      });
+    },
+  };
+}
+
+let stdout: LogSink | undefined;
+
+/** The process's one sink on stdout (one error listener, one drop count, however many loggers). */
+export function stdoutSink(): LogSink {
+  stdout ??= createLogSink();
+  return stdout;
+}
+
+/** Creates the process logger: JSON lines, secrets redacted, best-effort (default: {@link stdoutSink}). */
+export function createLogger(level: string, destination: DestinationStream = stdoutSink()): Logger {
   return pino(
     { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'onetalk-gateway' } },
     destination,

@@ -2,16 +2,19 @@
  * Prometheus metrics (prom-client): one registry per gateway, never the global one, so that
  * createApp stays free of globals and two gateways in one process (tests) never share counters.
  *
- * Exposure: `/metrics` is either on its own port (METRICS_PORT; then not on the main app at all)
- * or on the main app behind `Authorization: Bearer METRICS_TOKEN`. Neither configured: 404.
+ * Exposure: `/metrics` is either on its own port (METRICS_PORT, bound to loopback unless
+ * METRICS_HOST says otherwise; then not on the main app at all) or on the main app behind
+ * `Authorization: Bearer METRICS_TOKEN`. Neither configured: 404.
  * Metrics reveal traffic and failure patterns, so they are never public by default.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import express, { Router, type Request, type RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { HttpServerSettings } from '../config/index.js';
 import type { BreakerState, OneTalkObserver, OneTalkStats } from '../onetalk/index.js';
 import { errorHandler } from './error-handler.js';
+import { createHttpServer } from './listener.js';
 import { HttpProblem } from './problem.js';
 
 /** What the gauges read at scrape time. */
@@ -19,6 +22,8 @@ export interface MetricsSources {
   onetalk?: { stats(): OneTalkStats };
   /** A session store that knows its size (the bounded memory store); Redis stores do not. */
   sessionStore?: object;
+  /** The log destination, whose dropped lines `log_lines_dropped_total` counts. */
+  logSink?: { readonly dropped: number };
 }
 
 /** Login outcomes, as counted by `auth_logins_total`. */
@@ -81,6 +86,18 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     registers,
   });
   const logins = new Counter({ name: 'auth_logins_total', help: 'Finished sign-in callbacks by result.', labelNames: ['result'] as const, registers });
+  let logSink: { readonly dropped: number } | undefined;
+  let droppedReported = 0;
+  new Counter({
+    name: 'log_lines_dropped_total',
+    help: 'Log lines dropped because stdout was stalled (buffer full) or gone; logging never blocks serving.',
+    registers,
+    collect() {
+      const dropped = logSink?.dropped ?? 0;
+      if (dropped > droppedReported) this.inc(dropped - droppedReported);
+      droppedReported = Math.max(droppedReported, dropped);
+    },
+  });
   // Present from the start, so rate() and absent() work before the first login.
   for (const result of ['succeeded', 'failed'] as const) logins.inc({ result }, 0);
 
@@ -104,6 +121,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     auth: { login: (result) => logins.inc({ result }) },
     watch(sources) {
       const { onetalk, sessionStore } = sources;
+      logSink = sources.logSink ?? logSink;
       if (onetalk) watchOneTalk(registers, onetalk);
       if (sessionStore && typeof (sessionStore as { size?: unknown }).size === 'number') {
         const store = sessionStore as { readonly size: number };
@@ -196,17 +214,24 @@ export function metricsRouter(metrics: GatewayMetrics, options: MetricsRouterOpt
   return router;
 }
 
+/** Options of {@link createMetricsServer}. */
+export interface MetricsServerOptions {
+  token: string | undefined;
+  /** The same timeouts and cap as the main listener. */
+  http: HttpServerSettings;
+}
+
 /**
  * A bare HTTP server for METRICS_PORT: `/metrics` and nothing else. Not listening yet; the
- * entry point listens on it and closes it on shutdown.
+ * entry point listens on it (on METRICS_HOST, loopback by default) and closes it on shutdown.
  */
-export function createMetricsServer(metrics: GatewayMetrics, options: { token: string | undefined }): Server {
+export function createMetricsServer(metrics: GatewayMetrics, options: MetricsServerOptions): Server {
   const app = express();
   app.disable('x-powered-by');
   app.use(metricsRouter(metrics, { token: options.token, requireToken: false }));
   app.use((_req, _res, next) => next(new HttpProblem(404, 'not_found', 'Not found', 'No such route.')));
   app.use(errorHandler);
-  return createServer(app);
+  return createHttpServer(app, options.http);
 }
 
 /** Compares hashes, so the comparison takes the same time whatever the lengths. */

@@ -1,6 +1,6 @@
 /**
  * The wire contract of OneTalk's User/Contact API, as its public document gives it
- * (`shared/onetalk-user-contact-api.txt`). Field limits count characters (code points), not bytes.
+ * (`docs/onetalk-user-contact-api.txt`). Field limits count characters (code points), not bytes.
  */
 
 /** Body of `POST /v1/user/request_auth_ticket`. Optional fields are left out when empty. */

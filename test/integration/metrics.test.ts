@@ -112,7 +112,7 @@ describe('GET /metrics', function () {
     before(async () => {
       system = await startSystem({ env: { METRICS_PORT: '9464' } });
       // What src/server.ts does on METRICS_PORT, on an ephemeral port here.
-      metricsServer = createMetricsServer(system.gateway.metrics, { token: system.config.metrics.token });
+      metricsServer = createMetricsServer(system.gateway.metrics, { token: system.config.metrics.token, http: system.config.http });
       await new Promise<void>((resolve) => metricsServer.listen(0, '127.0.0.1', resolve));
       metricsUrl = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}`;
     });

@@ -41,11 +41,12 @@ describe('graceful shutdown (in-process)', function () {
   let system: System;
   let graceful: GracefulShutdown;
 
-  async function start(graceMs: number): Promise<void> {
+  async function start(graceMs: number, drainDelayMs = 0): Promise<void> {
     system = await startSystem();
     graceful = createGracefulShutdown({
       server: system.server,
       graceMs,
+      drainDelayMs,
       logger: system.gateway.logger,
       startDraining: () => system.gateway.startDraining(),
       close: () => system.gateway.close(),
@@ -116,6 +117,18 @@ describe('graceful shutdown (in-process)', function () {
     expect(Date.now() - started).to.be.within(250, 1000);
     expect(await ticket).to.equal('TypeError'); // fetch failed: the socket was destroyed
     expect(system.logs.some((l) => l.includes('grace period over'))).to.equal(true);
+  });
+
+  it('keeps the listener through the drain delay, and a second signal (forceNow) cuts the delay short', async () => {
+    await start(5000, 20_000);
+    const done = graceful.shutdown('SIGTERM');
+    expect(system.gateway.draining).to.equal(true);
+    expect(await tryConnect(portOf(system))).to.equal('connected');
+    const started = Date.now();
+    graceful.forceNow();
+    expect(await done).to.deep.equal({ drained: false, closed: true });
+    expect(Date.now() - started).to.be.below(2000);
+    expect(await tryConnect(portOf(system))).to.equal('ECONNREFUSED');
   });
 
   it('is one shutdown however often it is asked for', async () => {

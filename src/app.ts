@@ -1,5 +1,4 @@
 import express, { type Express, type Router } from 'express';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createBackchannelLogoutRouter } from './auth/backchannel-router.js';
 import { MemoryReplayGuard } from './auth/backchannel-replay.js';
@@ -10,7 +9,7 @@ import { loginBindingFor } from './auth/binding.js';
 import { createRevalidator } from './auth/revalidate.js';
 import { MemoryTransactionStore } from './auth/transactions.js';
 import type { Config } from './config/index.js';
-import { corsForAllowedOrigins, createHttpLogger, createLogger, errorHandler, notFound, stdoutSink, type LogSink, type OriginPolicy } from './http/index.js';
+import { corsForAllowedOrigins, createLogger, errorHandler, installRequestLog, notFound, securityHeaders, stdoutSink, type LogSink, type OriginPolicy } from './http/index.js';
 import { createHealthRouter } from './http/health.js';
 import { createMetrics, metricsRouter, type GatewayMetrics } from './http/metrics.js';
 import { createOpenApiRouter } from './http/openapi.js';
@@ -89,20 +88,6 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   metrics.watch({ onetalk, sessionStore, ...(logSink ? { logSink } : {}) });
   const originPolicy: OriginPolicy = { trustedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]) };
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', config.trustProxy);
-  app.use(createHttpLogger(logger));
-  app.use(metrics.requestDuration);
-  app.use(helmet());
-  // With METRICS_PORT, /metrics lives only on that port; here it would answer 404.
-  if (config.metrics.port === undefined) app.use(metricsRouter(metrics, { token: config.metrics.token, requireToken: true }));
-
-  let draining = false;
-  app.use(createHealthRouter({ oidc, sessionStore, draining: () => draining }));
-  app.use(createWidgetRouter());
-  app.use(createOpenApiRouter(config.publicOrigin));
-
   const sessions = createSessions({
     store: sessionStore,
     secrets: config.session.secrets,
@@ -121,7 +106,24 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
     sessionIdOf: sessions.idOf,
     ...(config.redis.url && redisClient ? { redis: { client: redisClient, keyPrefix: config.redis.keyPrefix } } : {}),
   });
-  // Server to server: before the /auth session, CORS and CSRF layers, with its own body parser.
+  const loginSync = config.syncContactOnLogin ? createLoginSync({ onetalk, profile: config.profile }) : undefined;
+  const revalidator = createRevalidator({
+    sessions, oidc, ...config.revalidation, profile: config.profile, now, loginSync, logger: logger.child({ component: 'revalidation' }),
+  });
+  let draining = false;
+
+  // Ordered by cost and by traffic: bookkeeping every answer needs, then the routes that carry
+  // the traffic (the session read and the ticket), then the rare ones. Every router mounts its
+  // routes with their full paths and its own guards (CORS, CSRF, limits, body parsers).
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.use(installRequestLog(app, logger, metrics.observeRequest));
+  app.use(securityHeaders());
+  app.use(createAuthRouter({ config, oidc, transactions, sessions, originPolicy, cors, loginLimiter: limits.logins, now, metrics: metrics.auth, loginSync, revalidator }));
+  app.use(createLivechatRouter({ config, onetalk, sessions, originPolicy, cors, limiter: limits.tickets, revalidator }));
+  app.use(createHealthRouter({ oidc, sessionStore, draining: () => draining }));
+  // Server to server: no CORS or CSRF layer; it parses its own (form) body.
   app.use(
     createBackchannelLogoutRouter({
       oidc,
@@ -132,14 +134,10 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
       now,
     }),
   );
-  // Logins are limited per IP before any work; tickets per session, after the CSRF guard.
-  app.get('/auth/login', limits.logins);
-  const loginSync = config.syncContactOnLogin ? createLoginSync({ onetalk, profile: config.profile }) : undefined;
-  const revalidator = createRevalidator({
-    sessions, oidc, ...config.revalidation, profile: config.profile, now, loginSync, logger: logger.child({ component: 'revalidation' }),
-  });
-  app.use('/auth', cors, createAuthRouter({ config, oidc, transactions, sessions, originPolicy, now, metrics: metrics.auth, loginSync, revalidator }));
-  app.use('/api/livechat', cors, createLivechatRouter({ config, onetalk, sessions, originPolicy, limiter: limits.tickets, revalidate: revalidator.current }));
+  app.use(createWidgetRouter());
+  app.use(createOpenApiRouter(config.publicOrigin));
+  // With METRICS_PORT, /metrics lives only on that port; here it would answer 404.
+  if (config.metrics.port === undefined) app.use(metricsRouter(metrics, { token: config.metrics.token, requireToken: true }));
   if (deps.demoRouter) app.use(deps.demoRouter);
   app.use(notFound);
   app.use(errorHandler);

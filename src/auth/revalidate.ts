@@ -54,6 +54,11 @@ export interface RevalidatorOptions {
 /** Re-validates sessions; routes call it right after `sessions.read`. */
 export interface Revalidator {
   /**
+   * Whether the session is due for a refresh now. Cheap: routes ask first, so a request that
+   * needs none never makes a logger for the revalidator.
+   */
+  due(session: LoadedSession): boolean;
+  /**
    * The session to serve, after a refresh when one is due: waits for it at most
    * `SESSION_REVALIDATE_WAIT_MS`. Undefined when the session ended (revoked or unverifiable at
    * the IdP, or still unanswered past the grace): the request is then not signed in.
@@ -227,6 +232,8 @@ export function createRevalidator(options: RevalidatorOptions): Revalidator {
   }
 
   return {
+    due: (session) => isDue(session.record, now()),
+
     async current(session, log = options.logger) {
       if (!isDue(session.record, now())) return session;
       const result = await bounded(flight(session, log));

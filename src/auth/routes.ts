@@ -1,8 +1,8 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import * as client from 'openid-client';
 import type { Config } from '../config/index.js';
 import { HttpProblem, requireCsrfHeaderOrOrigin, type OriginPolicy } from '../http/index.js';
-import { displayUser, mapClaims, ownerIdOfClaims, pickSessionClaims } from '../profile/index.js';
+import { displayUser, mapClaims, ownerIdOfSession, pickSessionClaims } from '../profile/index.js';
 import type { LoginTransactionStore, Sessions } from '../session/index.js';
 import { loginBindingFor } from './binding.js';
 import type { LoginSync } from './login-sync.js';
@@ -17,6 +17,10 @@ export interface AuthRouterDeps {
   transactions: LoginTransactionStore;
   sessions: Sessions;
   originPolicy: OriginPolicy;
+  /** CORS for ALLOWED_ORIGINS, on every /auth route (its preflight too). */
+  cors: RequestHandler;
+  /** Sign-in starts per client IP or per user (see src/http/rate-limit.ts), before any work. */
+  loginLimiter: RequestHandler;
   now: () => number;
   /** Counts finished sign-ins (`auth_logins_total`); see src/http/metrics.ts. */
   metrics?: { login(result: 'succeeded' | 'failed'): void };
@@ -41,11 +45,32 @@ const staleLogin = () =>
 /** OAuth error codes are ASCII words; anything else is not echoed back. */
 const safeErrorCode = (value: string | null) => (value && /^[a-z_]{1,64}$/.test(value) ? value : 'unknown_error');
 
-/** Routes of the sign-in flow. Handlers stay thin: OIDC work lives in OidcClient. */
+/**
+ * The `/auth` surface: the sign-in flow and the session read, each route with its full path and
+ * its own guards, so the router is mounted at the app's root and reading this file tells
+ * everything a request to `/auth` passes through. Handlers stay thin: OIDC work lives in
+ * OidcClient. (Back-channel logout is server to server and has a router of its own.)
+ */
 export function createAuthRouter(deps: AuthRouterDeps): Router {
   const { config, oidc, transactions, sessions, now } = deps;
   const binding = loginBindingFor(config, now);
   const router = Router();
+  router.use('/auth', deps.cors);
+
+  // The most frequent request first: every page load of an embedding site asks it.
+  router.get('/auth/session', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const session = await sessions.read(req, res);
+    // Answers with what it read; a due refresh runs on for the next request (fast page loads).
+    if (session && deps.revalidator?.due(session)) deps.revalidator.inBackground(session, req.log);
+    const user = session?.record.user;
+    if (!user) {
+      res.json({ authenticated: false });
+      return;
+    }
+    const id = ownerIdOfSession(user.claims, config.profile.customerUserIdPrefix, config.userIdKey);
+    res.json({ authenticated: true, user: { ...displayUser(user.claims, config.profile.mapping), ...(id === undefined ? {} : { id }) } });
+  });
 
   // With an https PUBLIC_URL the session cookie is Secure, and a browser drops a Secure cookie
   // sent over a connection that is not TLS: sign-in would "succeed" and loop back signed out.
@@ -56,7 +81,7 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     throw new HttpProblem(500, 'gateway_misconfigured', 'Sign-in is misconfigured', 'The gateway cannot set its secure session cookie on this connection. Its operators will find the reason in the logs.');
   };
 
-  router.get('/login', async (req, res) => {
+  router.get('/auth/login', deps.loginLimiter, async (req, res) => {
     requireTls(req);
     if (!oidc.ready) throw idpNotReady();
     const state = client.randomState();
@@ -74,7 +99,7 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     res.redirect(303, url.href);
   });
 
-  router.get('/callback', async (req, res) => {
+  router.get('/auth/callback', async (req, res) => {
     // Every way out of the callback (redirect, 400 page, 502) is one finished sign-in attempt.
     res.once('finish', () => deps.metrics?.login(res.statusCode < 400 ? 'succeeded' : 'failed'));
     const search = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
@@ -128,7 +153,7 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     res.redirect(303, safeReturnTo(tx.returnTo));
   });
 
-  router.post('/logout', requireCsrfHeaderOrOrigin(deps.originPolicy), async (req, res) => {
+  router.post('/auth/logout', requireCsrfHeaderOrOrigin(deps.originPolicy), async (req, res) => {
     // The ID token is the IdP's `id_token_hint` (without it some IdPs keep their own session);
     // read it before the session, and with it the sealed tokens, is gone.
     const id = sessions.idOf(req);
@@ -143,20 +168,6 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
       return;
     }
     res.redirect(303, redirectTo);
-  });
-
-  router.get('/session', async (req, res) => {
-    res.setHeader('Cache-Control', 'no-store');
-    const session = await sessions.read(req, res);
-    // Answers with what it read; a due refresh runs on for the next request (fast page loads).
-    if (session) deps.revalidator?.inBackground(session, req.log);
-    const user = session?.record.user;
-    if (!user) {
-      res.json({ authenticated: false });
-      return;
-    }
-    const id = ownerIdOfClaims(user.claims, config.profile, config.userIdKey);
-    res.json({ authenticated: true, user: { ...displayUser(user.claims, config.profile.mapping), ...(id === undefined ? {} : { id }) } });
   });
 
   return router;

@@ -61,7 +61,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
     return;
   }
   const problem = toProblem(err);
-  // pino-http writes one line per request; hand it the problem code, and the original error when
+  // The request log writes one line per request; hand it the problem code, and the original error when
   // there is something to investigate (a 5xx, or an upstream failure behind a mapped problem).
   // OneTalkError serialises only safe fields, so the upstream's message is logged, never the key.
   res.locals.problem = problem.code;

@@ -1,12 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { pinoHttp, type HttpLogger } from 'pino-http';
 
 /**
  * Everything secret that could reach a log line: the OneTalk key, cookies, bearer tokens, OIDC codes
- * and tokens, tickets. Paths cover both our own objects and pino-http's req/res serialisations.
+ * and tokens, tickets. Paths cover our own objects and request/response shapes a log call may carry.
  */
 export const REDACT_PATHS = [
   'req.headers.cookie',
@@ -122,38 +119,4 @@ export function createLogger(level: string, destination: DestinationStream = std
     { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'onetalk-gateway' } },
     destination,
   );
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** Reuses a well-formed incoming `X-Request-Id`, else mints one; echoes it on the response. */
-function requestId(req: IncomingMessage, res: ServerResponse): string {
-  const incoming = req.headers['x-request-id'];
-  const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  res.setHeader('X-Request-Id', id);
-  return id;
-}
-
-/** pino-http with request ids, redacted URLs and only the headers worth keeping. */
-export function createHttpLogger(logger: Logger): HttpLogger {
-  return pinoHttp({
-    logger,
-    genReqId: requestId,
-    customProps: (_req, res) => {
-      const problem = (res as { locals?: { problem?: unknown } }).locals?.problem;
-      return problem ? { problem } : {};
-    },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    serializers: {
-      req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: redactUrl(req.url),
-        userAgent: req.headers['user-agent'],
-        origin: req.headers.origin,
-        remoteAddress: req.remoteAddress,
-      }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-  });
 }

@@ -9,7 +9,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
-import express, { Router, type Request, type RequestHandler } from 'express';
+import express, { Router } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HttpServerSettings } from '../config/index.js';
 import type { BreakerState, OneTalkObserver, OneTalkStats } from '../onetalk/index.js';
@@ -32,8 +32,8 @@ export type LoginResult = 'succeeded' | 'failed';
 /** The gateway's metrics and the hooks that feed them. */
 export interface GatewayMetrics {
   readonly registry: Registry;
-  /** Times every request into `http_request_duration_seconds` by method, route pattern and status. */
-  readonly requestDuration: RequestHandler;
+  /** Counts one finished request into `http_request_duration_seconds` (see `installRequestLog`). */
+  readonly observeRequest: (method: string, route: string | undefined, status: number, seconds: number) => void;
   /** Hand to the OneTalk client as its `observer`. */
   readonly onetalk: OneTalkObserver;
   /** Hand to the auth routes: one call per finished sign-in callback. */
@@ -103,13 +103,8 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
 
   return {
     registry,
-    requestDuration: (req, res, next) => {
-      const stop = httpDuration.startTimer();
-      const route = recordRoutePattern(req);
-      res.once('finish', () => {
-        stop({ method: METHODS.has(req.method) ? req.method : 'OTHER', route: route.pattern ?? UNMATCHED, status_code: String(res.statusCode) });
-      });
-      next();
+    observeRequest(method, route, status, seconds) {
+      httpDuration.observe({ method: METHODS.has(method) ? method : 'OTHER', route: route ?? UNMATCHED, status_code: statusLabel(status) }, seconds);
     },
     onetalk: {
       call({ endpoint, outcome, durationMs, attempts }) {
@@ -167,27 +162,15 @@ function watchOneTalk(registers: Registry[], onetalk: { stats(): OneTalkStats })
   });
 }
 
-/**
- * The matched route pattern, e.g. `/auth/callback`, as it was when the router matched it.
- * Express sets `req.route` on a match but restores `req.baseUrl` when an error leaves the
- * router, so reading both at 'finish' would lose the mount path. A setter records the pair at
- * the moment of the match instead. Patterns are few and fixed, unlike raw URLs, which would let
- * anyone create label values (and memory) at will.
- */
-function recordRoutePattern(req: Request): { pattern: string | undefined } {
-  const recorded: { pattern: string | undefined } = { pattern: undefined };
-  let route: unknown = (req as { route?: unknown }).route;
-  Object.defineProperty(req, 'route', {
-    configurable: true,
-    enumerable: true,
-    get: () => route,
-    set: (value: unknown) => {
-      route = value;
-      const path = (value as { path?: unknown } | undefined)?.path;
-      if (typeof path === 'string') recorded.pattern = `${req.baseUrl}${path}` || '/';
-    },
-  });
-  return recorded;
+/** Status labels, made once: a number's string form is a fresh allocation per request otherwise. */
+const STATUS_LABELS = new Map<number, string>();
+function statusLabel(status: number): string {
+  let label = STATUS_LABELS.get(status);
+  if (label === undefined) {
+    label = String(status);
+    if (status >= 100 && status < 600) STATUS_LABELS.set(status, label);
+  }
+  return label;
 }
 
 /** Options of {@link metricsRouter}. */

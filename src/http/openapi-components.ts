@@ -18,7 +18,7 @@ type ComponentKind = 'schemas' | 'responses' | 'parameters' | 'headers';
 export const ref = (kind: ComponentKind, name: string): Reference => ({ $ref: `#/components/${kind}/${name}` });
 const codeList = (codes: readonly string[]) => codes.map((code) => `\`${code}\``).join(', ');
 
-/** Every answer carries the request id (pino-http); errors and personal data are never cached. */
+/** Every answer carries the request id (src/http/request-log.ts); errors and personal data are never cached. */
 export const TRACED = { 'X-Request-Id': ref('headers', 'RequestId') };
 export const NO_STORE = { 'Cache-Control': ref('headers', 'NoStore'), ...TRACED };
 export const INTERNAL = ref('responses', 'InternalError');

@@ -10,14 +10,20 @@ export interface LivechatRouterDeps {
   onetalk: OneTalkClient;
   sessions: Sessions;
   originPolicy: OriginPolicy;
+  /** CORS for ALLOWED_ORIGINS (its preflight too). */
+  cors: RequestHandler;
   /** The per-session ticket limiter; it runs after the request is known to be genuine. */
   limiter: RequestHandler;
-  /**
-   * Re-validates a session due for it at the IdP (bounded wait); undefined when that ended it.
-   * See `src/auth/revalidate.ts`.
-   */
-  revalidate?: (session: LoadedSession, log: NonNullable<Request['log']>) => Promise<LoadedSession | undefined>;
+  /** Re-validates sessions due for it at the IdP (see `src/auth/revalidate.ts`). */
+  revalidator?: {
+    due(session: LoadedSession): boolean;
+    /** Bounded wait; undefined when the re-validation ended the session. */
+    current(session: LoadedSession, log: Request['log']): Promise<LoadedSession | undefined>;
+  };
 }
+
+/** The one route of this surface, mounted at the app's root with its full path. */
+export const TICKET_PATH = '/api/livechat/ticket';
 
 /** The ticket route takes no input; a body, if any, must be small JSON (a form post is refused). */
 const jsonOrEmpty: RequestHandler = (req, _res, next) => {
@@ -31,7 +37,8 @@ const jsonOrEmpty: RequestHandler = (req, _res, next) => {
 
 /**
  * `POST /api/livechat/ticket`: session → profile → OneTalk → `{ticket, expiresAt}` and nothing
- * else. Tickets are single-use, so one is minted per request and never cached.
+ * else. Tickets are single-use, so one is minted per request and never cached. The router owns
+ * its whole surface and every guard on it: mount it at the app's root.
  *
  * Order, cheapest refusal first and the session last: the CSRF/Origin guard (a forged request
  * costs no store read and no limiter count), the body (a client holding its body back holds no
@@ -46,8 +53,9 @@ export function createLivechatRouter(deps: LivechatRouterDeps): Router {
   const notSignedIn = () =>
     new HttpProblem(401, 'not_signed_in', 'Sign-in required', 'Sign in first, then ask for a ticket again.', { loginUrl });
 
+  router.use('/api/livechat', deps.cors);
   router.post(
-    '/ticket',
+    TICKET_PATH,
     requireCsrfHeader(deps.originPolicy),
     jsonOrEmpty,
     express.json({ limit: '1kb', strict: true }),
@@ -57,7 +65,7 @@ export function createLivechatRouter(deps: LivechatRouterDeps): Router {
       const loaded = await sessions.read(req, res);
       // A session due for re-validation is checked at the IdP first, so a user revoked there gets
       // no ticket, and a renamed one reaches OneTalk under the new name.
-      const session = loaded && deps.revalidate ? await deps.revalidate(loaded, req.log) : loaded;
+      const session = loaded && deps.revalidator?.due(loaded) ? await deps.revalidator.current(loaded, req.log) : loaded;
       if (!session) {
         if (loaded) await sessions.signOut(req, res); // ended by its re-validation: drop the cookie too
         throw notSignedIn();

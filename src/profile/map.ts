@@ -39,6 +39,38 @@ export type MapResult =
 export const FALLBACK_FULL_NAME = 'User';
 
 /**
+ * `customerUserID` = prefix + `sub`, exactly, checked as {@link mapClaims} checks it: the one
+ * thing about a user that can make them unusable at OneTalk. Cheap (no other claim is read).
+ */
+export function customerUserIdOf(
+  input: Record<string, unknown> | undefined,
+  prefix: string,
+  limit: number = FIELD_LIMITS.requestAuthTicket.customerUserID,
+): { ok: true; customerUserID: string; sub: string } | { ok: false; code: MapErrorCode; message: string } {
+  const sub = input === undefined ? undefined : stringClaim(input, 'sub');
+  if (sub === undefined || sub === '') {
+    return { ok: false, code: 'missing_sub', message: 'the ID token/userinfo has no non-empty string "sub" claim' };
+  }
+  // A lone surrogate cannot be sent as UTF-8; OneTalk would see U+FFFD instead, and two
+  // different subs could then collapse into one customerUserID: one user's chats in another's.
+  if (LONE_SURROGATE.test(sub)) {
+    return { ok: false, code: 'missing_sub', message: 'the "sub" claim is not well-formed Unicode' };
+  }
+  const customerUserID = `${prefix}${sub}`;
+  const idLength = codePointLength(customerUserID);
+  if (idLength > limit) {
+    return {
+      ok: false,
+      code: 'customer_user_id_too_long',
+      message:
+        `customerUserID (prefix of ${codePointLength(prefix)} + sub of ${codePointLength(sub)} ` +
+        `characters) is ${idLength} characters; OneTalk accepts at most ${limit}`,
+    };
+  }
+  return { ok: true, customerUserID, sub };
+}
+
+/**
  * Maps untrusted OIDC claims to a OneTalk user body that satisfies the endpoint's documented
  * field rules. Never throws.
  *
@@ -53,26 +85,9 @@ export const FALLBACK_FULL_NAME = 'User';
 export function mapClaims(claims: unknown, options: MapOptions): MapResult {
   const limits = FIELD_LIMITS[options.endpoint ?? 'requestAuthTicket'];
   const input = asClaims(claims);
-  const sub = input === undefined ? undefined : stringClaim(input, 'sub');
-  if (input === undefined || sub === undefined || sub === '') {
-    return { ok: false, code: 'missing_sub', message: 'the ID token/userinfo has no non-empty string "sub" claim' };
-  }
-  // A lone surrogate cannot be sent as UTF-8; OneTalk would see U+FFFD instead, and two
-  // different subs could then collapse into one customerUserID: one user's chats in another's.
-  if (LONE_SURROGATE.test(sub)) {
-    return { ok: false, code: 'missing_sub', message: 'the "sub" claim is not well-formed Unicode' };
-  }
-  const customerUserID = `${options.customerUserIdPrefix}${sub}`;
-  const idLength = codePointLength(customerUserID);
-  if (idLength > limits.customerUserID) {
-    return {
-      ok: false,
-      code: 'customer_user_id_too_long',
-      message:
-        `customerUserID (prefix of ${codePointLength(options.customerUserIdPrefix)} + sub of ${codePointLength(sub)} ` +
-        `characters) is ${idLength} characters; OneTalk accepts at most ${limits.customerUserID}`,
-    };
-  }
+  const id = customerUserIdOf(input, options.customerUserIdPrefix, limits.customerUserID);
+  if (!id.ok || input === undefined) return id.ok ? { ok: false, code: 'missing_sub', message: 'no claims' } : id;
+  const { customerUserID, sub } = id;
 
   const { mapping } = options;
   const fullName =

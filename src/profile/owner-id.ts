@@ -7,7 +7,8 @@
  * `SESSION_SECRET` rotations: a new id for every user would log every widget out.
  */
 import { createHmac, hkdfSync } from 'node:crypto';
-import { mapClaims, type MapOptions } from './map.js';
+import { asClaims } from './claims.js';
+import { customerUserIdOf, mapClaims, type MapOptions } from './map.js';
 
 /** HKDF `info` for the key derived from the API key: names this one use, so no other use collides. */
 export const OWNER_ID_KEY_LABEL = 'onetalk-gateway/auth-session-user-id/v1';
@@ -39,4 +40,14 @@ export function ownerIdKeyFromApiKey(apiKey: string): string {
 export function ownerIdOfClaims(claims: unknown, profile: Omit<MapOptions, 'endpoint'>, key: string): string | undefined {
   const mapped = mapClaims(claims, profile);
   return mapped.ok ? ownerId(mapped.user.customerUserID, key) : undefined;
+}
+
+/**
+ * {@link ownerIdOfClaims} for a signed-in session, without mapping the whole profile: the id
+ * depends on `customerUserID` alone (prefix + `sub`, checked as the ticket route checks it),
+ * so the session read on every page load skips the phone, e-mail and name rules.
+ */
+export function ownerIdOfSession(claims: unknown, customerUserIdPrefix: string, key: string): string | undefined {
+  const id = customerUserIdOf(asClaims(claims), customerUserIdPrefix);
+  return id.ok ? ownerId(id.customerUserID, key) : undefined;
 }

@@ -8,7 +8,10 @@
  * It reports over IPC (see `HostMessage`) and ends by itself: when told to stop, when the
  * runner goes away, or at the latest after `BENCH_HOST_MAX_MS`.
  */
-import { startDevIdp, type DevIdp } from '../src/demo/idp.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { DevClient } from '../src/demo/idp.js';
 import { LOAD_SCENARIOS, measureSessionMemory } from './scenarios/index.js';
 import { stopAll, type Started } from './scenarios/scenario.js';
 import type { HostMessage, RunnerMessage } from './types.js';
@@ -30,13 +33,41 @@ async function fail(err: unknown, cleanup: () => Promise<void>): Promise<never> 
   process.exit(1);
 }
 
+/** The IdP the scenarios sign in through, running in its own process (see `idp-process.ts`). */
+interface IdpProcess {
+  readonly issuer: string;
+  close(): Promise<void>;
+}
+
+async function startIdpProcess(clients: DevClient[]): Promise<IdpProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./idp-process.ts', import.meta.url))], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  child.stdin.end(JSON.stringify(clients));
+  let output = '';
+  for await (const chunk of child.stdout) {
+    output += String(chunk);
+    if (output.includes('\n')) break;
+  }
+  const { issuer } = JSON.parse(output) as { issuer?: string };
+  if (!issuer) throw new Error(`the IdP process did not start: ${output}`);
+  return {
+    issuer,
+    async close() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
 async function hostLoad(ids: string[]): Promise<void> {
   const scenarios = ids.map((id) => {
     const scenario = LOAD_SCENARIOS.find((s) => s.id === id);
     if (!scenario) throw new Error(`unknown scenario "${id}"`);
     return scenario;
   });
-  let idp: DevIdp | undefined;
+  let idp: IdpProcess | undefined;
   const started: Started[] = [];
   const stop = (): Promise<void> => stopAll([...(idp ? [idp.close] : []), ...started.map((s) => () => s.stop())]);
   // Stop once, however many reasons to stop arrive.
@@ -60,7 +91,7 @@ async function hostLoad(ids: string[]): Promise<void> {
   try {
     const prepared = [];
     for (const scenario of scenarios) prepared.push(await scenario.prepare());
-    idp = await startDevIdp({ clients: prepared.flatMap((p) => p.clients) });
+    idp = await startIdpProcess(prepared.flatMap((p) => p.clients));
     for (const p of prepared) started.push(await p.start({ idp }));
   } catch (err) {
     await fail(err, stop);

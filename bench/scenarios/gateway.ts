@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DevClient, DevIdp } from '../../src/demo/idp.js';
+import type { DevClient } from '../../src/demo/idp.js';
 import { createApp, type Gateway } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { signIn } from '../browser.js';
@@ -24,7 +24,7 @@ export interface BenchGateway {
 /** A gateway whose port is bound and whose IdP client is known, not yet built. */
 export interface PreparedGateway {
   readonly client: DevClient;
-  start(idp: DevIdp, env?: Record<string, string>): Promise<BenchGateway>;
+  start(idp: { readonly issuer: string }, env?: Record<string, string>): Promise<BenchGateway>;
 }
 
 const READY_WITHIN_MS = 15_000;

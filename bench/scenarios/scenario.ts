@@ -1,9 +1,9 @@
-import type { DevClient, DevIdp } from '../../src/demo/idp.js';
+import type { DevClient } from '../../src/demo/idp.js';
 import type { Target } from '../types.js';
 
-/** What every scenario shares in the host process: one development IdP for all sign-ins. */
+/** What every scenario shares: one development IdP for all sign-ins (in a process of its own). */
 export interface Shared {
-  readonly idp: DevIdp;
+  readonly idp: { readonly issuer: string };
 }
 
 /** A scenario whose servers are bound (ports known) but not built yet. */

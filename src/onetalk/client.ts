@@ -8,8 +8,7 @@
  * that arrives while the breaker's probe is in flight waits for its verdict; retries happen
  * inside the breaker, so a call that succeeded on its second attempt counts as one success.
  */
-import type http from 'node:http';
-import type https from 'node:https';
+import type { Dispatcher } from 'undici';
 import pkg from '../../package.json' with { type: 'json' };
 import { BreakerOpenError, createBreaker, type BreakerState } from './breaker.js';
 import { Deadline } from './deadline.js';
@@ -63,8 +62,8 @@ export interface OneTalkClientOptions {
   userAgent?: string;
   logger?: OneTalkLogger;
   observer?: OneTalkObserver;
-  /** Injected agents are used as given and left open by `close()`; the caller owns them. */
-  agent?: { http?: http.Agent; https?: https.Agent };
+  /** An injected undici dispatcher is used as given and left open by `close()`; the caller owns it. */
+  dispatcher?: Dispatcher;
   /** Clock for `expiresAt` and Retry-After dates; defaults to `Date.now`. */
   now?: () => number;
   /** Source of backoff jitter in [0, 1); defaults to `Math.random`. */
@@ -91,7 +90,7 @@ export interface OneTalkClient {
   /** Creates or updates the OneTalk contact for `contact`. */
   syncContact(contact: SyncContact, opts?: OneTalkCallOptions): Promise<SyncResult>;
   stats(): OneTalkStats;
-  /** Destroys the client's own keep-alive agents and cancels calls in flight; later calls reject with `ONETALK_UNAVAILABLE`. */
+  /** Closes the client's own keep-alive connections and cancels calls in flight; later calls reject with `ONETALK_UNAVAILABLE`. */
   close(): void;
 }
 
@@ -111,7 +110,7 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
     base,
     apiKey,
     userAgent: options.userAgent ?? `${pkg.name}/${pkg.version}`,
-    agent: options.agent,
+    dispatcher: options.dispatcher,
   });
   const limiter = new ConcurrencyLimiter({ maxConcurrent: policy.maxConcurrent, maxQueue: policy.maxQueue, priorHoldMs: timeoutMs });
   const breaker = createBreaker({
@@ -142,8 +141,7 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
         count.sent += 1;
         const res = await transport.post(endpoint, base + paths[endpoint], body, deadline);
         count.status = res.status;
-        const text = typeof res.data === 'string' ? res.data : '';
-        return parseEnvelope(endpoint, res.status, { ...res.headers }, text, { now, redact });
+        return parseEnvelope(endpoint, res.status, res.headers, res.data, { now, redact });
       } catch (err) {
         const delay = retry < policy.maxRetries ? retryDelayMs(err, retry, policy, random) : undefined;
         // Retry only if the wait leaves the next attempt a real chance inside the deadline.

@@ -2,7 +2,7 @@
  * The one error type the OneTalk adapter lets out. Callers branch on `code`, never on message text.
  *
  * Security argument: the API key travels in a request header, and HTTP libraries keep request
- * headers on their errors (axios: `err.config.headers`). A OneTalkError therefore never holds a
+ * headers on their errors (axios' `err.config.headers`, say). A OneTalkError therefore never holds a
  * library error, a request, or a response: only the safe scalars below, plus a sanitized `cause`
  * built from an error code alone. Nothing reachable from it can serialize the key.
  */

@@ -39,6 +39,9 @@ export function loadOnce(target: Target, phase: Phase): Promise<RunTally> {
         ...(target.body === undefined ? {} : { body: target.body }),
         connections: phase.connections,
         duration: phase.durationMs / 1000,
+        // autocannon checks for the end of a run only when it takes a sample (every second by
+        // default), so a shorter phase (the smoke test's) would otherwise last a whole second.
+        sampleInt: Math.min(1000, phase.durationMs),
         timeout: 10,
       },
       (err, result) => {

@@ -14,10 +14,10 @@ describe('npm run bench (smoke)', function () {
   before(async () => {
     results = await runBench({
       connections: 2,
-      warmupMs: 100,
-      durationMs: 300,
+      warmupMs: 50,
+      durationMs: 150,
       rounds: 1,
-      idleMs: 200,
+      idleMs: 100,
       memoryCounts: [200],
       scenarios: ['ceiling', 'session', 'peer', 'ticket'],
     });

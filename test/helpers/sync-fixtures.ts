@@ -6,9 +6,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { DEFAULT_PATHS } from '../../src/onetalk/index.js';
+import { main } from '../../src/sync/main.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'src/sync/cli.ts');
@@ -81,6 +83,24 @@ export function startCli(args: readonly string[], env: Record<string, string>): 
 /** Runs the CLI to the end. */
 export function runCli(args: readonly string[], env: Record<string, string>) {
   return startCli(args, env).done;
+}
+
+/**
+ * Runs the CLI's body in this process with only `env`, its output captured as the CLI's streams
+ * (not terminals, so progress comes as plain lines). Starting a process costs a second or more of
+ * CPU; keep that for what needs one: exit statuses and signals.
+ */
+export async function runMain(args: readonly string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = { stdout: '', stderr: '' };
+  const capture = (into: 'stdout' | 'stderr') =>
+    new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        out[into] += chunk.toString();
+        done();
+      },
+    });
+  const code = await main(args, { stdout: capture('stdout'), stderr: capture('stderr'), env });
+  return { code, ...out };
 }
 
 /** The environment that points the CLI at `emulator`. */

@@ -80,7 +80,7 @@ export function startCli(args: readonly string[], env: Record<string, string>): 
   return { child, done };
 }
 
-/** Runs the CLI to the end. */
+/** Runs the CLI to the end, as a process. */
 export function runCli(args: readonly string[], env: Record<string, string>) {
   return startCli(args, env).done;
 }
@@ -106,15 +106,6 @@ export async function runMain(args: readonly string[], env: Record<string, strin
 /** The environment that points the CLI at `emulator`. */
 export function cliEnv(emulator: RunningEmulator, extra: Record<string, string> = {}): Record<string, string> {
   return { ONETALK_API_KEY: SYNC_KEY, ONETALK_BASE_URL: emulator.url, ...extra };
-}
-
-/** Polls `check` every 10 ms until it is true or `timeoutMs` passes. */
-export async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /**

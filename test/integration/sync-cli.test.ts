@@ -4,12 +4,13 @@ import { expect } from 'chai';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { DEFAULT_PATHS } from '../../src/onetalk/index.js';
 import { addRanges, LineSet } from '../../src/sync/lines.js';
-import { cliEnv, csv, ofKind, readReport, ROOT, runCli, runMain, startCli, SYNC_KEY, syncBodies, tempDir, writeText } from '../helpers/sync-fixtures.js';
+import { cliEnv, csv, ofKind, readReport, ROOT, runMain, startCli, SYNC_KEY, syncBodies, tempDir, writeText } from '../helpers/sync-fixtures.js';
 import { until } from '../helpers/wait.js';
 
 /**
  * The CLI's output and exit statuses. Most cases drive its body (`main`) in-process, as the entry
- * file does; the cases that need a process (the status it exits with, SIGINT, SIGKILL) start one.
+ * file does; the cases that need a process (signals, and the status the process exits with)
+ * start one.
  */
 describe('npm run sync-contacts', function () {
   this.timeout(60_000);
@@ -34,6 +35,14 @@ describe('npm run sync-contacts', function () {
       expect(code).to.equal(0);
       expect(stdout).to.include('Usage: npm run sync-contacts -- FILE');
       expect(stdout).to.include('--resume PATH');
+    });
+
+    it('exits 2, naming the variable, when ONETALK_API_KEY is missing (nothing sent)', async () => {
+      const file = await writeText(tmp.path('nokey.csv'), rows(2));
+      const { code, stderr } = await runMain([file], { ONETALK_BASE_URL: emulator.url });
+      expect(code).to.equal(2);
+      expect(stderr).to.include('ONETALK_API_KEY: is required');
+      expect(emulator.requests).to.have.length(0);
     });
 
     it('exits 2 on a bad flag, sending nothing', async () => {
@@ -77,15 +86,8 @@ describe('npm run sync-contacts', function () {
     });
   });
 
+  // The entry file sets the process's exit status to what main() answers: SIGINT's 130 proves it.
   describe('as a process', () => {
-    it('exits 2, naming the variable, when ONETALK_API_KEY is missing (nothing sent)', async () => {
-      const file = await writeText(tmp.path('nokey.csv'), rows(2));
-      const { code, stderr } = await runCli([file], { ONETALK_BASE_URL: emulator.url });
-      expect(code).to.equal(2);
-      expect(stderr).to.include('ONETALK_API_KEY: is required');
-      expect(emulator.requests).to.have.length(0);
-    });
-
     it('on SIGINT finishes the calls in flight, exits 130, and a resume sends every other row exactly once', async () => {
       emulator.settings.latencyMs = 10;
       const file = await writeText(tmp.path('sigint.csv'), rows(400, 'int'));

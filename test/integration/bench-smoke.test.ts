@@ -14,10 +14,10 @@ describe('npm run bench (smoke)', function () {
   before(async () => {
     results = await runBench({
       connections: 2,
-      warmupMs: 50,
-      durationMs: 150,
+      warmupMs: 20,
+      durationMs: 60,
       rounds: 1,
-      idleMs: 100,
+      idleMs: 40,
       memoryCounts: [200],
       scenarios: ['ceiling', 'session', 'peer', 'ticket'],
     });

@@ -89,8 +89,11 @@ describe('npm run sync-contacts', function () {
   // The entry file sets the process's exit status to what main() answers: SIGINT's 130 proves it.
   describe('as a process', () => {
     it('on SIGINT finishes the calls in flight, exits 130, and a resume sends every other row exactly once', async () => {
+      // At most 4 calls of 10 ms at a time: half a second or more for the whole file, so the
+      // signal lands mid-run.
+      const total = 200;
       emulator.settings.latencyMs = 10;
-      const file = await writeText(tmp.path('sigint.csv'), rows(400, 'int'));
+      const file = await writeText(tmp.path('sigint.csv'), rows(total, 'int'));
       const report = tmp.path('sigint.report.jsonl');
       const run = startCli([file, '--report', report, '--concurrency', '4'], cliEnv(emulator));
       await until(() => syncBodies(emulator).length >= 40, 'the first 40 rows at OneTalk', 20_000);
@@ -99,7 +102,7 @@ describe('npm run sync-contacts', function () {
       expect(first.code, first.stderr).to.equal(130);
       expect(first.stderr).to.include('interrupted. Resume with:');
       const sentBefore = syncBodies(emulator).length;
-      expect(sentBefore).to.be.below(400);
+      expect(sentBefore).to.be.below(total);
       // Every call that was sent got its answer before the exit: a resume skips exactly those.
       const listed = new LineSet();
       for (const record of ofKind(await readReport(report), 'ok')) addRanges(String(record.lines), listed);
@@ -110,14 +113,14 @@ describe('npm run sync-contacts', function () {
       expect(resumed.code, resumed.stderr).to.equal(0);
       expect(resumed.stdout).to.include(`${sentBefore} skipped (synced by an earlier run)`);
       const ids = syncBodies(emulator).map((b) => b.customerUserID);
-      expect(ids).to.have.length(400);
-      expect(new Set(ids).size).to.equal(400);
+      expect(ids).to.have.length(total);
+      expect(new Set(ids).size).to.equal(total);
     });
 
     it('after SIGKILL leaves a report a resume can use: no row it lists as synced is sent again', async () => {
-      // At most 4 calls of 20 ms at a time: the run lasts three seconds or more, so the kill
-      // lands mid-run, right after the report's first timed flush has listed some synced lines.
-      const total = 600;
+      // At most 4 calls of 20 ms at a time: the run lasts two seconds or more, so the kill lands
+      // mid-run, right after the report's first timed flush (at one second) listed synced lines.
+      const total = 400;
       emulator.settings.latencyMs = 20;
       const file = await writeText(tmp.path('kill.csv'), rows(total, 'kill'));
       const report = tmp.path('kill.report.jsonl');

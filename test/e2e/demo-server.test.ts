@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { createApp } from '../../src/app.js';
@@ -105,7 +106,12 @@ describe('the demo server', function () {
     });
 
     it('makes `npm run demo` exit 1 with a clear message before starting anything', async () => {
-      const run = promisify(execFile)('npx', ['tsx', 'src/demo/main.ts'], { env: { ...process.env, NODE_ENV: 'production' } });
+      // `npm run demo` is `tsx src/demo/main.ts`: the same loader, without the npx and tsx CLI
+      // processes in front of it.
+      const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/demo/main.ts'], {
+        cwd: fileURLToPath(new URL('../../', import.meta.url)),
+        env: { ...process.env, NODE_ENV: 'production' },
+      });
       const failure = await run.then(
         () => undefined,
         (err: unknown) => err as { code?: number; stdout?: string; stderr?: string },

@@ -37,6 +37,8 @@ interface Connected {
 async function widgetPage(context: BrowserContext, demo: Demo): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${demo.url}healthz`);
+  // Each test starts with a widget that holds nothing: no tokens, no recorded owner.
+  await page.evaluate(() => localStorage.clear());
   await page.evaluate(
     (src) =>
       new Promise((resolve, reject) => {
@@ -131,13 +133,9 @@ describe('the OneTalk widget adapter (/livechat-onetalk.js) in Chromium', functi
     // A page left open would keep its adapter running, and re-sign the shared storage in.
     for (const page of context.pages()) await page.close();
   });
-  beforeEach(async () => {
+  beforeEach(() => {
     demo.emulator.reset();
     demo.emulator.settings.tierSelected = true;
-    const page = await context.newPage();
-    await page.goto(`${demo.url}healthz`);
-    await page.evaluate(() => localStorage.clear());
-    await page.close();
   });
 
   it('authenticates the widget from its own callback when it calls back', async () => {

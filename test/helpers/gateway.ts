@@ -47,7 +47,8 @@ export interface SystemOptions {
    * would wait for /readyz (a request before Redis connected gets an honest 503).
    */
   waitForStore?: boolean;
-  deps?: AppDeps;
+  /** The gateway's dependencies; a function gets the emulator first (to build a OneTalk client for it). */
+  deps?: AppDeps | ((parts: { emulator: RunningEmulator }) => AppDeps);
   /** Register the IdP client without an end-session redirect (to test the fallback). */
   idp?: 'default' | 'none';
 }
@@ -112,7 +113,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
       done();
     },
   });
-  const gateway = createApp(config, { logger: createLogger(config.logLevel, sink), ...options.deps });
+  const deps = typeof options.deps === 'function' ? options.deps({ emulator }) : options.deps;
+  const gateway = createApp(config, { logger: createLogger(config.logLevel, sink), ...deps });
   server.on('request', gateway.app);
   if (options.waitForDiscovery ?? true) await gateway.oidc.whenReady();
   if (config.redis.url && (options.waitForStore ?? true)) await storeAnswers(gateway, 10_000);

@@ -6,9 +6,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { DEFAULT_PATHS } from '../../src/onetalk/index.js';
+import { main } from '../../src/sync/main.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'src/sync/cli.ts');
@@ -78,23 +80,32 @@ export function startCli(args: readonly string[], env: Record<string, string>): 
   return { child, done };
 }
 
-/** Runs the CLI to the end. */
+/** Runs the CLI to the end, as a process. */
 export function runCli(args: readonly string[], env: Record<string, string>) {
   return startCli(args, env).done;
+}
+
+/**
+ * Runs the CLI's body in this process with only `env`, its output captured as the CLI's streams
+ * (not terminals, so progress comes as plain lines). Starting a process costs a second or more of
+ * CPU; keep that for what needs one: exit statuses and signals.
+ */
+export async function runMain(args: readonly string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = { stdout: '', stderr: '' };
+  const capture = (into: 'stdout' | 'stderr') =>
+    new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        out[into] += chunk.toString();
+        done();
+      },
+    });
+  const code = await main(args, { stdout: capture('stdout'), stderr: capture('stderr'), env });
+  return { code, ...out };
 }
 
 /** The environment that points the CLI at `emulator`. */
 export function cliEnv(emulator: RunningEmulator, extra: Record<string, string> = {}): Record<string, string> {
   return { ONETALK_API_KEY: SYNC_KEY, ONETALK_BASE_URL: emulator.url, ...extra };
-}
-
-/** Polls `check` every 10 ms until it is true or `timeoutMs` passes. */
-export async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /**

@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config/index.js';
 import { startDevIdp, type DevIdp } from '../../src/demo/idp.js';
 import { startSystem, TEST_API_KEY, TEST_CLIENT_SECRET, TEST_SESSION_SECRET } from '../helpers/gateway.js';
 import { freePort } from '../helpers/net.js';
+import { until } from '../helpers/wait.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -99,7 +100,8 @@ describe('health and readiness', function () {
     const gateway = createApp(config, { oidc, logger: silent });
     const { url, server } = await serve(gateway);
     try {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Refused on its first attempt and on the retry: never ready, whatever the wait.
+      await until(() => oidc.status.attempts >= 2, 'a second discovery attempt');
       expect(oidc.ready).to.equal(false);
       expect(oidc.status.lastError).to.match(/https/i);
       expect((await fetch(`${url}/readyz`)).status).to.equal(503);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import type { CookieClient } from '../helpers/cookie-client.js';
 import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
+import { readyzBecomes } from '../helpers/net.js';
 import { dropKeys, TEST_REDIS_URL } from '../helpers/redis.js';
 
 const MINUTE = 60_000;
@@ -41,8 +41,8 @@ function describeLifetimes(store: 'memory' | 'redis'): void {
         },
         deps: { now: () => t },
       });
-      // Redis connects in the background; wait until the gateway says it can serve.
-      for (let i = 0; i < 50 && (await fetch(`${system.url}/readyz`)).status !== 200; i += 1) await sleep(100);
+      // Redis connects in the background; the gateway must say it can serve, as a balancer checks.
+      await readyzBecomes(system.url, 200, 5000);
     });
     after(async () => {
       await system.close();

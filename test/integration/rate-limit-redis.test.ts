@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { createClient } from 'redis';
 import type { RedisCommandSender } from '../../src/http/rate-limit.js';
 import { MemorySessionStore } from '../../src/session/index.js';
 import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
+import { readyzBecomes } from '../helpers/net.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 type Redis = ReturnType<typeof createClient>;
@@ -98,7 +98,7 @@ describe('rate limiting (Redis store)', function () {
   it('uses the app\'s own Redis client when none is injected, from the first request on', async () => {
     const system = await startSystem({ env: { REDIS_URL, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: '2' } });
     systems.push(system);
-    for (let i = 0; i < 50 && (await fetch(`${system.url}/readyz`)).status !== 200; i += 1) await sleep(100);
+    await readyzBecomes(system.url, 200, 5000);
     const login = () => system.browser().get(`${system.url}/auth/login`);
     expect((await login()).status).to.equal(303);
     expect((await login()).status).to.equal(303);

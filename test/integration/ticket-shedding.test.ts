@@ -67,7 +67,8 @@ describe('POST /api/livechat/ticket when more requests come than OneTalk can ans
 });
 
 describe('POST /api/livechat/ticket right after the circuit breaker cool-down', () => {
-  const DEADLINE = 500;
+  // Room for a burst of twenty to wait for the probe and then be served on a loaded machine.
+  const DEADLINE = 1000;
   const COOLDOWN = 300;
   let system: System;
   let browsers: CookieClient[];
@@ -95,17 +96,22 @@ describe('POST /api/livechat/ticket right after the circuit breaker cool-down', 
     expect(answers.map((a) => a.status)).to.deep.equal([504, 504, 504]);
     await breakerBecomes(system, 'open');
     await breakerBecomes(system, 'half_open');
-    // The emulator records a call when it answers, long after the gateway gave up on it.
-    await until(() => system.emulator.requests.length === 3, 'the emulator to answer the abandoned calls');
-    system.emulator.requests.length = 0;
   }
+
+  /**
+   * Calls that reached OneTalk at or after `since`. The emulator logs a call when it answers, so
+   * the three the gateway gave up on are logged late, maybe during the next burst: tell them
+   * apart by when they arrived.
+   */
+  const callsSince = (since: number) => system.emulator.requests.filter((r) => Date.parse(r.at) >= since);
 
   it('lets a burst wait for the probe and serves it once OneTalk has proven healthy', async () => {
     await openThenCoolDown();
     system.emulator.settings.latencyMs = 100;
+    const since = Date.now();
     const answers = await burst(system, browsers, 20);
     expect(count(answers, 200), `statuses ${answers.map((a) => a.status).join(',')}`).to.be.at.least(12);
-    expect(system.emulator.requests, 'one call per ticket').to.have.length(count(answers, 200));
+    expect(callsSince(since), 'one call per ticket').to.have.length(count(answers, 200));
     expect(await breakerState(system)).to.equal('closed');
   });
 

@@ -9,7 +9,7 @@ import { loginBindingFor } from './auth/binding.js';
 import { createRevalidator } from './auth/revalidate.js';
 import { MemoryTransactionStore } from './auth/transactions.js';
 import type { Config } from './config/index.js';
-import { corsForAllowedOrigins, createLogger, errorHandler, installRequestLog, notFound, securityHeaders, stdoutSink, type LogSink, type OriginPolicy } from './http/index.js';
+import { corsForAllowedOrigins, createLogger, errorHandler, installRequestLog, notFound, apiSecurityHeaders, documentSecurityHeaders, stdoutSink, type LogSink, type OriginPolicy } from './http/index.js';
 import { createHealthRouter } from './http/health.js';
 import { createMetrics, metricsRouter, type GatewayMetrics } from './http/metrics.js';
 import { createOpenApiRouter } from './http/openapi.js';
@@ -119,7 +119,7 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(installRequestLog(app, logger, metrics.observeRequest));
-  app.use(securityHeaders());
+  app.use(apiSecurityHeaders);
   app.use(createAuthRouter({ config, oidc, transactions, sessions, originPolicy, cors, loginLimiter: limits.logins, now, metrics: metrics.auth, loginSync, revalidator }));
   app.use(createLivechatRouter({ config, onetalk, sessions, originPolicy, cors, limiter: limits.tickets, revalidator }));
   app.use(createHealthRouter({ oidc, sessionStore, draining: () => draining }));
@@ -138,7 +138,7 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   app.use(createOpenApiRouter(config.publicOrigin));
   // With METRICS_PORT, /metrics lives only on that port; here it would answer 404.
   if (config.metrics.port === undefined) app.use(metricsRouter(metrics, { token: config.metrics.token, requireToken: true }));
-  if (deps.demoRouter) app.use(deps.demoRouter);
+  if (deps.demoRouter) app.use(documentSecurityHeaders, deps.demoRouter);
   app.use(notFound);
   app.use(errorHandler);
 

@@ -21,7 +21,8 @@ export function corsForAllowedOrigins(allowedOrigins: readonly string[]): Reques
   });
   return (req, res, next) => {
     if (req.headers.origin !== undefined) return handler(req, res, next);
-    res.vary('Origin');
+    if (res.getHeader('Vary') === undefined) res.setHeader('Vary', 'Origin');
+    else res.vary('Origin');
     next();
   };
 }

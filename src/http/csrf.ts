@@ -22,7 +22,7 @@ const foreignOrigin = () =>
 export function requireCsrfHeader(policy: OriginPolicy): RequestHandler {
   return (req, _res, next) => {
     if (!originAllowed(req.headers.origin, policy)) return next(foreignOrigin());
-    if (req.get('x-csrf') !== '1') {
+    if (req.headers['x-csrf'] !== '1') {
       return next(new HttpProblem(403, 'csrf_header_missing', 'CSRF header missing', 'Send the header X-CSRF: 1 with this request.'));
     }
     next();
@@ -37,7 +37,7 @@ export function requireCsrfHeaderOrOrigin(policy: OriginPolicy): RequestHandler 
   return (req, _res, next) => {
     const origin = req.headers.origin;
     if (!originAllowed(origin, policy)) return next(foreignOrigin());
-    if (req.get('x-csrf') === '1' || origin !== undefined) return next();
+    if (req.headers['x-csrf'] === '1' || origin !== undefined) return next();
     next(new HttpProblem(403, 'csrf_header_missing', 'CSRF check failed', 'Send X-CSRF: 1, or post the form from a trusted page.'));
   };
 }

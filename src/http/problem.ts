@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { setDocumentHeaders } from './security-headers.js';
 
 /**
  * An error the gateway answers with on purpose, as RFC 9457 problem+json. `code` is the stable
@@ -77,5 +78,6 @@ export function sendNegotiatedProblem(req: Request, res: Response, problem: Http
   }
   for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
   res.setHeader('Cache-Control', 'no-store');
+  setDocumentHeaders(res);
   res.status(problem.status).type('html').send(problemPage(problem, requestId));
 }

@@ -2,13 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 
+type HeaderList = ReadonlyArray<readonly [string, string]>;
+
 /**
- * helmet's headers, worked out once and then copied onto every answer. helmet computes the very
- * same headers for every request (no nonces here), so running it per request only spends time:
- * this keeps its whole set, and its defaults, at the cost of a loop of `setHeader`.
- * `securityHeaderList` is exported for tests that compare the two.
+ * helmet's headers, worked out once. helmet computes the very same headers for every request
+ * (no nonces here), so running it per request only spends time.
  */
-export function securityHeaderList(options?: Readonly<HelmetOptions>): ReadonlyArray<readonly [string, string]> {
+export function securityHeaderList(options?: Readonly<HelmetOptions>): HeaderList {
   const headers: Array<[string, string]> = [];
   const recorder = {
     setHeader(name: string, value: string | number | readonly string[]) {
@@ -24,11 +24,37 @@ export function securityHeaderList(options?: Readonly<HelmetOptions>): ReadonlyA
   return headers;
 }
 
-/** Sets helmet's headers, precomputed (see {@link securityHeaderList}). */
-export function securityHeaders(options?: Readonly<HelmetOptions>): RequestHandler {
-  const headers = securityHeaderList(options);
-  return (_req, res, next) => {
-    for (const [name, value] of headers) res.setHeader(name, value);
-    next();
-  };
+/**
+ * What an API answer (JSON, a redirect, a script) needs, stricter than helmet's page defaults
+ * where it matters for data: it may load nothing and be framed by nothing, is never sniffed into
+ * another type, sends no Referer, is not readable cross-origin by `no-cors` embedding, and keeps
+ * browsers on https. The rest of helmet's set (COOP, Origin-Agent-Cluster, X-Frame-Options,
+ * X-DNS-Prefetch-Control, X-Download-Options, X-Permitted-Cross-Domain-Policies, X-XSS-Protection)
+ * governs HTML documents: {@link setDocumentHeaders} adds it to every page the gateway renders.
+ */
+const API_HEADERS: HeaderList = [
+  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+  ['Referrer-Policy', 'no-referrer'],
+  ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'],
+  ['X-Content-Type-Options', 'nosniff'],
+];
+
+const DOCUMENT_HEADERS = securityHeaderList();
+
+/** Sets the API answer headers (see `API_HEADERS`) on every response; pages add the rest. */
+export const apiSecurityHeaders: RequestHandler = (_req, res, next) => {
+  for (const [name, value] of API_HEADERS) res.setHeader(name, value);
+  next();
+};
+
+/** helmet's whole set, for an HTML page (it replaces the API answer's stricter CSP). */
+export function setDocumentHeaders(res: ServerResponse): void {
+  for (const [name, value] of DOCUMENT_HEADERS) res.setHeader(name, value);
 }
+
+/** {@link setDocumentHeaders} as middleware, for routers that render pages (the demo). */
+export const documentSecurityHeaders: RequestHandler = (_req, res, next) => {
+  setDocumentHeaders(res);
+  next();
+};

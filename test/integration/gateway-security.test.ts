@@ -203,6 +203,10 @@ describe('gateway security', function () {
       expect(html).to.include('This sign-in attempt is no longer valid');
       expect(html).to.include('href="/auth/login"');
       expect(html).not.to.include('abc');
+      // A page gets helmet's whole set, not only an API answer's.
+      expect(res.headers.get('content-security-policy')).to.include("default-src 'self'");
+      expect(res.headers.get('x-frame-options')).to.equal('SAMEORIGIN');
+      expect(res.headers.get('cross-origin-opener-policy')).to.equal('same-origin');
     });
 
     it('turns an IdP refusal (access_denied) into a clear 400', async () => {
@@ -281,11 +285,11 @@ describe('gateway security', function () {
     });
   });
 
-  it('serves security headers and no X-Powered-By', async () => {
+  it('serves security headers (an API answer\'s strict set) and no X-Powered-By', async () => {
     const res = await fetch(`${system.url}/healthz`);
     expect(res.headers.get('x-powered-by')).to.equal(null);
     expect(res.headers.get('x-content-type-options')).to.equal('nosniff');
-    expect(res.headers.get('content-security-policy')).to.include("default-src 'self'");
+    expect(res.headers.get('content-security-policy')).to.equal("default-src 'none'; frame-ancestors 'none'");
     expect(res.headers.get('x-request-id')).to.match(/^[0-9a-f-]{36}$/);
     const echoed = await fetch(`${system.url}/healthz`, { headers: { 'x-request-id': 'trace-123' } });
     expect(echoed.headers.get('x-request-id')).to.equal('trace-123');

@@ -117,6 +117,9 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   // routes with their full paths and its own guards (CORS, CSRF, limits, body parsers).
   const app = express();
   app.disable('x-powered-by');
+  // No automatic ETags: every dynamic answer is no-store, so hashing each body buys nothing
+  // (the widget modules set their own).
+  app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
   app.use(installRequestLog(app, logger, metrics.observeRequest));
   app.use(apiSecurityHeaders);

@@ -4,6 +4,7 @@
  * `test/integration/openapi-*.test.ts` checks real answers of the running gateway against it and
  * every `HttpProblem` code in `src/` against its `code` enums, so the two cannot drift silently.
  */
+import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { sessionCookieName } from '../session/index.js';
 import { components } from './openapi-components.js';
@@ -75,10 +76,16 @@ export const openApiDocument: OpenApiDocument = buildOpenApiDocument();
 /** `GET /openapi.json`: serialised once; cacheable for five minutes, with an ETag for revalidation. */
 export function createOpenApiRouter(publicOrigin?: string): Router {
   const body = JSON.stringify(buildOpenApiDocument(publicOrigin));
+  // Computed once: the app sends no automatic ETags (its dynamic answers are all no-store).
+  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
   const router = Router();
-  router.get('/openapi.json', (_req, res) => {
+  router.get('/openapi.json', (req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300');
-    // res.send adds a weak ETag and answers 304 when If-None-Match matches.
+    res.setHeader('ETag', etag);
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
     res.type('application/json').send(body);
   });
   return router;

@@ -24,19 +24,31 @@ interface Entry {
   readonly sid: string | undefined;
 }
 
-type Index = Map<string, Set<string>>;
+/**
+ * Session ids by `sub` or IdP `sid`. Most users hold one session: the entry is then the id
+ * itself, and a Set only from the second on (a Set per user would cost more than the session).
+ */
+type Index = Map<string, string | Set<string>>;
 
 function addTo(index: Index, key: string, id: string): void {
-  let ids = index.get(key);
-  if (!ids) index.set(key, (ids = new Set()));
-  ids.add(id);
+  const ids = index.get(key);
+  if (ids === undefined) index.set(key, id);
+  else if (typeof ids === 'string') index.set(key, new Set([ids, id]));
+  else ids.add(id);
 }
 
 function removeFrom(index: Index, key: string, id: string): void {
   const ids = index.get(key);
-  if (!ids) return;
-  ids.delete(id);
-  if (ids.size === 0) index.delete(key);
+  if (ids === id) index.delete(key);
+  else if (ids instanceof Set) {
+    ids.delete(id);
+    if (ids.size === 1) index.set(key, ids.values().next().value as string);
+  }
+}
+
+function idsIn(index: Index, key: string): string[] {
+  const ids = index.get(key);
+  return ids === undefined ? [] : typeof ids === 'string' ? [ids] : [...ids];
 }
 
 function positive(name: string, value: number, allowZero = false): number {
@@ -146,17 +158,17 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async revoke({ target, issuedAt, rememberMs }: Revocation): Promise<number> {
-    let candidates: Set<string> | undefined;
+    let candidates: string[] = [];
     if (target.sid !== undefined) {
       this.#revokedSids.set(target.sub === undefined ? target.sid : `${target.sid}\0${target.sub}`, true, { ttl: rememberMs });
-      candidates = this.#bySid.get(target.sid);
+      candidates = idsIn(this.#bySid, target.sid);
     } else if (target.sub !== undefined) {
       const earlier = this.#revokedSubs.get(target.sub) ?? -Infinity;
       this.#revokedSubs.set(target.sub, Math.max(earlier, issuedAt), { ttl: rememberMs });
-      candidates = this.#bySub.get(target.sub);
+      candidates = idsIn(this.#bySub, target.sub);
     }
     let ended = 0;
-    for (const id of [...(candidates ?? [])]) {
+    for (const id of candidates) {
       const entry = this.#sessions.get(id);
       if (!entry) continue;
       if (!sessionMatches({ claims: { sub: entry.sub }, ...(entry.sid !== undefined ? { sid: entry.sid } : {}) }, target)) continue;

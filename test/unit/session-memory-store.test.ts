@@ -111,6 +111,17 @@ describe('MemorySessionStore', () => {
       expect(await store.revoke({ target: { sub: 'dave' }, issuedAt: 2, rememberMs: MINUTE })).to.equal(1);
     });
 
+    it('keeps its indexes exact as one user\'s sessions come and go', async () => {
+      const store = make();
+      const ids = [await create(store, 'frank'), await create(store, 'frank'), await create(store, 'frank')];
+      await store.destroy(ids[0] as string);
+      await store.destroy(ids[2] as string);
+      const again = await create(store, 'frank');
+      expect(await store.revoke({ target: { sub: 'frank' }, issuedAt: 2, rememberMs: MINUTE })).to.equal(2);
+      for (const id of [...ids, again]) expect(await store.get(id)).to.equal(undefined);
+      expect(await store.revoke({ target: { sub: 'frank' }, issuedAt: 3, rememberMs: MINUTE })).to.equal(0);
+    });
+
     it('forgets a revocation once its memory ends', async () => {
       const store = make();
       await store.revoke({ target: { sub: 'erin' }, issuedAt: 100, rememberMs: MINUTE });

@@ -18,10 +18,25 @@ export async function signedIn(url: string, browser: CookieClient): Promise<bool
   return res.ok && ((await res.json()) as { authenticated?: boolean }).authenticated === true;
 }
 
+/** The browser's session cookie as it sends it (signed). */
+export async function sessionCookieOf(url: string, browser: CookieClient): Promise<string> {
+  const cookie = (await browser.cookies(url)).find((c) => c.key === 'onetalk.sid');
+  if (!cookie?.value) throw new Error('no session cookie');
+  return cookie.value;
+}
+
 /** The session id in the browser's session cookie (the signed value without its signature). */
 export async function sessionIdOf(url: string, browser: CookieClient): Promise<string> {
-  const cookie = (await browser.cookies(url)).find((c) => c.key === 'onetalk.sid');
-  const signed = decodeURIComponent(cookie?.value ?? '');
-  if (!signed) throw new Error('no session cookie');
+  const signed = decodeURIComponent(await sessionCookieOf(url, browser));
   return signed.slice(0, signed.lastIndexOf('.'));
+}
+
+/**
+ * A fresh browser holding `cookie`: a copy kept from before a sign-out (which clears the cookie)
+ * shows whether the session itself is gone, not merely forgotten by the browser.
+ */
+export async function browserWith(url: string, cookie: string): Promise<CookieClient> {
+  const browser = new CookieClient();
+  await browser.jar.setCookie(`onetalk.sid=${cookie}`, url);
+  return browser;
 }

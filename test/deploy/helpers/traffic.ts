@@ -21,6 +21,8 @@ export interface TrafficReport {
   tickets: number;
   /** Logical requests that needed more than one attempt (the retry absorbed a failure). */
   retried: number;
+  /** Of those, the ones that succeeded in the end: what the retry absorbed. */
+  absorbed: number;
   /** Attempts beyond the first, over all requests. */
   extraAttempts: number;
   /** What failed attempts answered: status codes, or `network` for a failed connection. */
@@ -54,12 +56,16 @@ async function sessionRead(browser: CookieClient, url: string, report: TrafficRe
       status = 'network';
     }
     if (status === 200) {
-      if (attempt > 1) report.retried += 1;
+      if (attempt > 1) {
+        report.retried += 1;
+        report.absorbed += 1;
+      }
       if (authenticated !== true) report.signedOut += 1;
       return;
     }
     report.failedAttempts[String(status)] = (report.failedAttempts[String(status)] ?? 0) + 1;
     if ((status !== 'network' && !RETRYABLE.has(status)) || attempt >= MAX_ATTEMPTS) {
+      if (attempt > 1) report.retried += 1;
       report.failures.push(`GET /auth/session: ${status} after ${attempt} attempts`);
       return;
     }
@@ -78,6 +84,7 @@ export function startTraffic(url: string, browsers: CookieClient[], pauseMs = 50
     sessionReads: 0,
     tickets: 0,
     retried: 0,
+    absorbed: 0,
     extraAttempts: 0,
     failedAttempts: {},
     failedCodes: {},
@@ -112,14 +119,17 @@ export function startTraffic(url: string, browsers: CookieClient[], pauseMs = 50
       report.requests += 1;
       report.tickets += 1;
       attempts = 0;
+      let succeeded = false;
       try {
         const { ticket } = await widget.getTicket();
-        if (typeof ticket !== 'string' || ticket.length === 0) report.failures.push('POST /api/livechat/ticket: no ticket');
+        succeeded = typeof ticket === 'string' && ticket.length > 0;
+        if (!succeeded) report.failures.push('POST /api/livechat/ticket: no ticket');
       } catch (err) {
         report.failures.push(`POST /api/livechat/ticket: ${(err as { code?: string }).code ?? String(err)} after ${attempts} attempts`);
       }
       if (attempts > 1) {
         report.retried += 1;
+        if (succeeded) report.absorbed += 1;
         report.extraAttempts += attempts - 1;
       }
       await sleep(pauseMs);

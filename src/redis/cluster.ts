@@ -104,12 +104,14 @@ export function clusterClients(connection: ClusterConnection, logger: Logger, tu
       async session(key, work) {
         const options = { abortSignal: AbortSignal.timeout(tuning.deadlineMs + tuning.replicaWaitMs) };
         const client = writer.withCommandOptions(options);
+        // The master that owns `key`: the script runs there, over this same connection, and so does the WAIT.
+        const owner = await writer.getNodeClientForKey(key);
+        const socket = owner.options?.socket as { host?: string; port?: number } | undefined;
         return work({
+          node: `${socket?.host}:${socket?.port}`,
           evalSha: (sha, o) => client.evalSha(sha, o),
           eval: (source, o) => client.eval(source, o),
-          // The node that owns `key` is the one the script ran on, over this same connection.
-          wait: async (replicas, timeoutMs) =>
-            replicaCount(await (await writer.getNodeClientForKey(key)).sendCommand(['WAIT', String(replicas), String(timeoutMs)], options)),
+          wait: async (replicas, timeoutMs) => replicaCount(await owner.sendCommand(['WAIT', String(replicas), String(timeoutMs)], options)),
         });
       },
     },

@@ -34,19 +34,19 @@ export interface RedisResourceOptions {
 }
 
 /**
- * Logs whether replicas acknowledge the writes that end sessions: one line when they stop (each
- * such sign-out then rests on the master alone until replication catches up, and a failover in
- * that time could undo it), one when they answer again.
+ * Logs whether replicas acknowledge the writes that end sessions, per master: one line when they
+ * stop (such sign-outs then rest on the master alone until replication catches up, and a failover
+ * in that time could undo them), one when they answer again.
  */
-function replicaReport(logger: Logger, waitMs: number): (replicas: number) => void {
-  let missing = false;
-  return (replicas) => {
-    if (replicas === 0 && !missing) {
-      logger.warn({ waitMs }, 'No Redis replica acknowledged a sign-out in time: until one does, a failover could undo sign-outs');
-    } else if (replicas > 0 && missing) {
-      logger.info('Redis replicas acknowledge sign-outs again');
+function replicaReport(logger: Logger, waitMs: number): (replicas: number, node: string) => void {
+  const missing = new Set<string>();
+  return (replicas, node) => {
+    if (replicas === 0 && !missing.has(node)) {
+      missing.add(node);
+      logger.warn({ waitMs, node }, 'No Redis replica acknowledged a sign-out in time: until one does, a failover could undo sign-outs');
+    } else if (replicas > 0 && missing.delete(node)) {
+      logger.info({ node }, 'Redis replicas acknowledge sign-outs again');
     }
-    missing = replicas === 0;
   };
 }
 

@@ -29,8 +29,8 @@ type SentinelConnection = Extract<RedisConnection, { mode: 'sentinel' }>;
  *   request it belonged to was answered 503.
  * - It gives up on its first connection after a few attempts: {@link connectForever} retries.
  *
- * Two master connections: a shared one for everything, and one lent to a write that waits for a
- * replica (`WAIT` blocks the connection it is sent on).
+ * Several master connections: a shared one for everything, and the others lent, one at a time, to
+ * a write that waits for a replica (`WAIT` blocks the connection it is sent on).
  */
 export function sentinelClients(connection: SentinelConnection, logger: Logger, tuning: ClientTuning & { replicaWaitMs: number }): RedisClients {
   const tls = connection.tls ? ({ tls: true } as const) : ({} as const);
@@ -48,7 +48,8 @@ export function sentinelClients(connection: SentinelConnection, logger: Logger, 
       socket: { connectTimeout: NODE_SOCKET.connectTimeout, ...tls },
     },
     passthroughClientErrorEvents: true,
-    masterPoolSize: 2,
+    // One master connection reserved for everything else, three lent to writes that wait for a replica.
+    masterPoolSize: 4,
     reserveClient: true,
     // A safety net besides the announcements: ask the sentinels again every 10 s.
     scanInterval: 10_000,
@@ -110,6 +111,7 @@ export function sentinelClients(connection: SentinelConnection, logger: Logger, 
         return sentinel.use(async (lease) => {
           const client = lease.withCommandOptions(options);
           return work({
+            node: 'master',
             evalSha: (sha, o) => client.evalSha(sha, o),
             eval: (source, o) => client.eval(source, o),
             wait: async (replicas, timeoutMs) => replicaCount(await client.sendCommand(false, ['WAIT', String(replicas), String(timeoutMs)])),

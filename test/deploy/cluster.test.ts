@@ -9,7 +9,7 @@ import type { CookieClient } from '../helpers/cookie-client.js';
 import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
 import { sessionIdOf, signedIn } from './helpers/browsers.js';
 import { hasCommand } from './helpers/processes.js';
-import { redisCommand, startCluster, type ClusterSetup } from './helpers/redis-ha.js';
+import { DATA_PASSWORD, redisCommand, startCluster, type ClusterSetup } from './helpers/redis-ha.js';
 
 /** Besides alice (slot 14764) and bob (3635): ivan's tag hashes to slot 6615, the middle master of three. */
 const IVAN = { id: 'ivan', claims: { sub: 'ivan', preferred_username: 'ivan' } };
@@ -122,5 +122,6 @@ describe('Redis Cluster: three masters, every user\'s keys on the node that owns
       expect(masters.has(line.node ?? '')).to.equal(true);
     }
     expect(new Set(redisLines.map((l) => l.node)).size).to.equal(redisLines.length);
+    expect(system.logs.join('')).not.to.include(DATA_PASSWORD);
   });
 });

@@ -10,7 +10,7 @@ import { spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js
 import { freePort } from '../helpers/net.js';
 import { browserWith, sessionCookieOf, sessionIdOf, signedIn, signIn } from './helpers/browsers.js';
 import { hasCommand } from './helpers/processes.js';
-import { info, redisCommand, startSentinelSetup, until, type SentinelSetup } from './helpers/redis-ha.js';
+import { DATA_PASSWORD, info, redisCommand, SENTINEL_PASSWORD, startSentinelSetup, until, type SentinelSetup } from './helpers/redis-ha.js';
 import { startTraffic, type TrafficReport } from './helpers/traffic.js';
 import { startUpstreams, type Upstreams } from './helpers/upstreams.js';
 
@@ -63,7 +63,7 @@ function recoveredAfter(seen: readonly Probe[], since: number): { ms: number; fa
 
 /** Resolves `at` with the time a sentinel first publishes on `channel`. */
 function announcement(port: number, channel: string): { listening: Promise<unknown>; at: Promise<number> } {
-  const subscriber = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false } });
+  const subscriber = createClient({ password: SENTINEL_PASSWORD, socket: { host: '127.0.0.1', port, reconnectStrategy: false } });
   subscriber.on('error', () => undefined);
   let resolve: (at: number) => void = () => undefined;
   const at = new Promise<number>((r, reject) => {
@@ -112,6 +112,7 @@ describe('Redis Sentinel: the master dies under steady widget traffic', function
         PORT: String(port),
         REDIS_SENTINEL_URLS: setup.urls,
         REDIS_SENTINEL_MASTER: setup.masterName,
+        REDIS_PASSWORD: DATA_PASSWORD,
         REDIS_KEY_PREFIX: prefix,
         REDIS_REPLICA_WAIT_MS: String(REPLICA_WAIT_MS),
         RATE_LIMIT_TICKETS_PER_MINUTE: '100000',
@@ -218,6 +219,12 @@ describe('Redis Sentinel: the master dies under steady widget traffic', function
     const redisLines = gateway!.lines.filter((l) => l.component === 'redis' && (l.level ?? 0) >= 30).map((l) => l.msg);
     expect(redisLines).to.deep.equal(['Redis connected', 'Redis connection lost', 'Redis Sentinel named a new master', 'Redis connection restored']);
     expect(gateway!.lines.some((l) => l.msg === 'Redis Sentinel named a new master' && l.master === newMaster)).to.equal(true);
+  });
+
+  it('never logs a Redis password, through all of that', () => {
+    const output = JSON.stringify(gateway!.lines) + gateway!.stderr();
+    expect(output).not.to.include(DATA_PASSWORD);
+    expect(output).not.to.include(SENTINEL_PASSWORD);
   });
 
   it('signs in and out on the promoted master, and a sign-out without a replica waits no longer than its bound', async () => {

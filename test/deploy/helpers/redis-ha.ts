@@ -15,9 +15,17 @@ export interface RedisProcess extends HelperProcess {
   readonly port: number;
 }
 
-/** One command to 127.0.0.1:`port` on a connection of its own (no retries: a test's probe). */
+/**
+ * Every process here requires a password, so the gateway's credentials are exercised too: the
+ * data nodes take one, the sentinels another (Sentinel keeps them apart).
+ */
+export const DATA_PASSWORD = 'data-node-NEVER-LEAK-4f9c2a';
+export const SENTINEL_PASSWORD = 'sentinel-NEVER-LEAK-7b1d3e';
+const passwords = new Map<number, string>();
+
+/** One command to 127.0.0.1:`port` (with its password) on a connection of its own: a test's probe, no retries. */
 export async function redisCommand(port: number, args: string[]): Promise<unknown> {
-  const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false, connectTimeout: 1000 } });
+  const client = createClient({ password: passwords.get(port), socket: { host: '127.0.0.1', port, reconnectStrategy: false, connectTimeout: 1000 } });
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -41,7 +49,16 @@ export async function startRedis(dir: string, name: string, lines: string[] = []
   const home = join(dir, name);
   mkdirSync(home, { recursive: true });
   const file = join(home, sentinel ? 'sentinel.conf' : 'redis.conf');
-  const base = [`port ${port}`, 'bind 127.0.0.1', `dir ${home}`, ...(sentinel ? [] : ['save ""', 'appendonly no'])];
+  const password = sentinel ? SENTINEL_PASSWORD : DATA_PASSWORD;
+  passwords.set(port, password);
+  const base = [
+    `port ${port}`,
+    'bind 127.0.0.1',
+    `dir ${home}`,
+    `requirepass ${password}`,
+    // A master demoted by a failover authenticates to the new one like any replica.
+    ...(sentinel ? [] : ['save ""', 'appendonly no', `masterauth ${DATA_PASSWORD}`]),
+  ];
   writeFileSync(file, [...base, ...lines].join('\n') + '\n');
   const args = sentinel ? [file, '--sentinel'] : [file];
   const started = await startProcess('redis-server', args, { ready: () => pings(port) });
@@ -53,7 +70,7 @@ export interface SentinelSetup {
   readonly replica: RedisProcess;
   readonly sentinels: readonly RedisProcess[];
   readonly masterName: string;
-  /** `REDIS_SENTINEL_URLS`. */
+  /** `REDIS_SENTINEL_URLS`, with the sentinels' password; the data nodes take {@link DATA_PASSWORD}. */
   readonly urls: string;
   /** Where the sentinels say the master is now (`host:port`). */
   currentMaster(): Promise<string>;
@@ -82,6 +99,7 @@ export async function startSentinelSetup(dir: string, masterName = 'gateway'): P
         `sentinel-${i}`,
         [
           `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 2`,
+          `sentinel auth-pass ${masterName} ${DATA_PASSWORD}`,
           `sentinel down-after-milliseconds ${masterName} 1000`,
           `sentinel failover-timeout ${masterName} 3000`,
           `sentinel parallel-syncs ${masterName} 1`,
@@ -96,7 +114,7 @@ export async function startSentinelSetup(dir: string, masterName = 'gateway'): P
       replica,
       sentinels,
       masterName,
-      urls: sentinels.map((s) => `redis://127.0.0.1:${s.port}`).join(','),
+      urls: sentinels.map((s) => `redis://:${SENTINEL_PASSWORD}@127.0.0.1:${s.port}`).join(','),
       async currentMaster() {
         const reply = (await redisCommand(sentinels[0]!.port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName])) as string[];
         return `${reply[0]}:${reply[1]}`;
@@ -123,7 +141,7 @@ export async function startSentinelSetup(dir: string, masterName = 'gateway'): P
 
 export interface ClusterSetup {
   readonly nodes: readonly RedisProcess[];
-  /** `REDIS_CLUSTER_URLS`. */
+  /** `REDIS_CLUSTER_URLS`, with the nodes' password. */
   readonly urls: string;
   /** The node (port) that serves `key` now. */
   nodeFor(key: string): Promise<number>;
@@ -142,14 +160,18 @@ export async function startCluster(dir: string, count = 3): Promise<ClusterSetup
         await startRedis(dir, `node-${i}`, ['cluster-enabled yes', `cluster-config-file ${join(dir, `node-${i}`, 'nodes.conf')}`, 'cluster-node-timeout 2000']),
       );
     }
-    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, REDISCLI_AUTH: DATA_PASSWORD },
+    });
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
     for (const node of nodes) await until(async () => (await info(node.port, 'cluster')).cluster_enabled === '1' && (await clusterState(node.port)) === 'ok', 'cluster_state:ok', 30_000);
     const slotOwners = async (): Promise<Array<[from: number, to: number, port: number]>> =>
       ((await redisCommand(nodes[0]!.port, ['CLUSTER', 'SLOTS'])) as Array<[number, number, [string, number]]>).map(([from, to, [, port]]) => [from, to, port]);
     return {
       nodes,
-      urls: nodes.map((n) => `redis://127.0.0.1:${n.port}`).join(','),
+      urls: nodes.map((n) => `redis://:${DATA_PASSWORD}@127.0.0.1:${n.port}`).join(','),
       async nodeFor(key) {
         const slot = Number(await redisCommand(nodes[0]!.port, ['CLUSTER', 'KEYSLOT', key]));
         const owner = (await slotOwners()).find(([from, to]) => slot >= from && slot <= to);

@@ -32,7 +32,7 @@ export interface AppDeps {
   now?: () => number;
   /** `npm run demo` only: the demo page's routes, mounted at `/`. Production never passes one. */
   demoRouter?: Router;
-  /** A connected Redis client for rate-limit counters; used only when `REDIS_URL` is set. */
+  /** Raw Redis commands for the rate-limit counters; used only when Redis is configured. */
   redisClient?: RedisCommandSender;
   /** Metrics registry and hooks; a fresh one per app by default (no global registry). */
   metrics?: GatewayMetrics;
@@ -77,9 +77,9 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
       logger: logger.child({ component: 'onetalk' }),
       observer: metrics.onetalk,
     });
-  // REDIS_URL set: sessions, login transactions and logout replay records in Redis, never silently in memory.
-  const redis = config.redis.url ? createRedisResources(config, logger.child({ component: 'redis' })) : undefined;
-  const redisClient = deps.redisClient ?? redis?.client;
+  // Redis configured: sessions, login transactions and logout replay records in Redis, never silently in memory.
+  const redis = config.redis.connection ? createRedisResources(config, logger.child({ component: 'redis' })) : undefined;
+  const redisClient = deps.redisClient ?? redis?.commands;
   const sessionStore = deps.sessionStore ?? redis?.sessionStore ?? new MemorySessionStore({ maxSessions: config.session.maxCount, now });
   const transactions =
     deps.transactions ??
@@ -104,7 +104,7 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
     now,
     logger,
     sessionIdOf: sessions.idOf,
-    ...(config.redis.url && redisClient ? { redis: { client: redisClient, keyPrefix: config.redis.keyPrefix } } : {}),
+    ...(config.redis.connection && redisClient ? { redis: { client: redisClient, keyPrefix: config.redis.keyPrefix } } : {}),
   });
   const loginSync = config.syncContactOnLogin ? createLoginSync({ onetalk, profile: config.profile }) : undefined;
   const revalidator = createRevalidator({

@@ -4,6 +4,7 @@ import type { UpstreamPolicy } from '../onetalk/policy.js';
 import { defaultClaimMapping, ownerIdKeyFromApiKey, type ClaimMapping } from '../profile/index.js';
 import { clientAuthentication, clientAuthenticationProblems, type ClientAuthentication } from './oidc.js';
 import { oneTalkSettings } from './onetalk.js';
+import { redisSettings, type RedisConnection } from './redis.js';
 import { checkedEnvSchema, envSchema, removedVariables } from './schema.js';
 import { isLoopbackHost } from './url.js';
 
@@ -72,7 +73,16 @@ export interface Config {
    */
   readonly userIdKey: string;
   readonly allowedOrigins: readonly string[];
-  readonly redis: { readonly url: string | undefined; readonly keyPrefix: string };
+  readonly redis: {
+    /** Where Redis is (one node, Sentinel or Cluster); undefined keeps everything in this process. */
+    readonly connection: RedisConnection | undefined;
+    readonly keyPrefix: string;
+    /**
+     * Sentinel and Cluster: how long a write that ends a session waits for a replica to
+     * acknowledge it (`WAIT`), in ms; 0 never waits (and always 0 with a single node).
+     */
+    readonly replicaWaitMs: number;
+  };
   readonly rateLimit: {
     /** Ticket requests per session per minute. */
     readonly ticketsPerMinute: number;
@@ -192,7 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     userIdKey: e.USER_ID_SECRET ?? ownerIdKeyFromApiKey(e.ONETALK_API_KEY),
     allowedOrigins: e.ALLOWED_ORIGINS,
-    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    redis: redisSettings(e),
     rateLimit: {
       ticketsPerMinute: e.RATE_LIMIT_TICKETS_PER_MINUTE,
       loginsPerIpPerMinute: e.RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE,

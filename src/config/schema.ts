@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js';
 import defaults from '../../config/defaults.json' with { type: 'json' };
+import { redisRules, redisVariables } from './redis.js';
+import { clean } from './rules.js';
 import { authParams, clientAuthMethod, clientPrivateKey, clientSecret, usePar } from './oidc.js';
 import { isLoopbackHost, isSecureOrLoopback, parseOrigin } from './url.js';
 
@@ -117,13 +119,6 @@ const trustProxy = z
     return v;
   });
 
-const redisUrl = z
-  .string()
-  .trim()
-  .optional()
-  .refine((s) => s === undefined || s === '' || /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL')
-  .transform((s) => (s ? s : undefined));
-
 /** A bearer token for /metrics: long and header-safe, like the other secrets. */
 const metricsToken = z
   .string()
@@ -215,7 +210,7 @@ export const envSchema = z.object({
     .optional()
     .transform((v) => v !== 'false'),
   ALLOWED_ORIGINS: allowedOrigins,
-  REDIS_URL: redisUrl,
+  ...redisVariables,
   REDIS_KEY_PREFIX: z
     .string()
     .trim()
@@ -254,17 +249,11 @@ export const envSchema = z.object({
     .transform((l) => l ?? (defaults.logLevel as (typeof LOG_LEVELS)[number])),
 });
 
-/** Issues already raised on these variables: a cross-variable rule then stays quiet. */
-const clean =
-  (...names: string[]) =>
-  (payload: { issues: ReadonlyArray<{ path?: ReadonlyArray<PropertyKey> }> }) =>
-    !payload.issues.some((issue) => names.includes(String(issue.path?.[0])));
-
 /**
  * {@link envSchema} plus the rules that tie variables together; each rule runs even when
  * unrelated variables are bad, so one start-up error still names every problem.
  */
-export const checkedEnvSchema = envSchema
+const baseChecks = envSchema
   // Node refuses a headers timeout above the request timeout; say so by name instead.
   .refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
     path: ['HTTP_HEADERS_TIMEOUT_MS'],
@@ -277,6 +266,12 @@ export const checkedEnvSchema = envSchema
     message: 'is not a loopback address: set METRICS_TOKEN too (anyone who reaches the port could read the metrics)',
     when: clean('METRICS_HOST', 'METRICS_TOKEN', 'METRICS_PORT'),
   });
+
+/** {@link baseChecks} plus the rules across the Redis variables (exactly one mode, and so on). */
+export const checkedEnvSchema = redisRules.reduce(
+  (schema, rule) => schema.refine((e) => rule.check(e), { path: [rule.path], message: rule.message, when: rule.when }),
+  baseChecks,
+);
 
 export type Env = z.output<typeof envSchema>;
 

@@ -2,9 +2,13 @@ import type { Options, Store } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { guarded, StoreUnavailableError } from './errors.js';
 
-/** The one thing the rate-limit store needs from a client: node-redis' raw `sendCommand`. */
+/**
+ * The one thing the rate-limit store needs from Redis: a raw command, with the key it touches so
+ * that a Cluster sends it to the node that owns the key (`undefined` for none: `SCRIPT LOAD`,
+ * which a Cluster client sends to every node).
+ */
 export interface RedisCommandSender {
-  sendCommand(args: string[]): Promise<unknown>;
+  sendCommand(args: string[], key?: string): Promise<unknown>;
 }
 
 /**
@@ -45,6 +49,7 @@ export function redisRateLimitStore(client: RedisCommandSender, options: { keyPr
   const deadlineMs = options.deadlineMs ?? 1000;
   return new RecoveringRedisStore({
     prefix: `${options.keyPrefix}rl:${options.name}:`,
-    sendCommand: async (...args: string[]) => (await guarded(client.sendCommand(args), deadlineMs, 'rate_limit_unavailable')) as RedisReply,
+    // Each counter is one key (`increment`'s script touches only it), so any Cluster slot will do.
+    sendCommandCluster: async ({ key, command }) => (await guarded(client.sendCommand(command, key), deadlineMs, 'rate_limit_unavailable')) as RedisReply,
   });
 }

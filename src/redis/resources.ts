@@ -1,23 +1,27 @@
-import { createClient, type RedisClientType } from 'redis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { ReplayGuard } from '../session/index.js';
+import { clusterClients } from './cluster.js';
+import type { RedisClients } from './lifecycle.js';
+import type { RedisCommandSender } from './rate-limit-store.js';
 import { RedisReplayGuard } from './replay-guard.js';
 import { RedisScripts } from './scripts.js';
+import { sentinelClients } from './sentinel.js';
 import { RedisSessionStore } from './session-store.js';
+import { singleNodeClients } from './single.js';
 import { RedisTransactionStore } from './transactions.js';
 
-/** The one Redis client of an app and everything built on it. */
+/** The Redis connections of an app and everything built on them. */
 export interface RedisResources {
-  /** Shared: rate-limit counters reuse it (`client.sendCommand`). Commands fail fast while down. */
-  readonly client: RedisClientType;
+  /** Raw commands for the rate-limit counters (routed by key in a Cluster). Fail fast while down. */
+  readonly commands: RedisCommandSender;
   readonly sessionStore: RedisSessionStore;
   readonly transactions: RedisTransactionStore;
   /** Remembers accepted back-channel logout tokens across instances. */
   readonly logoutReplay: ReplayGuard;
-  /** Resolves once the client is connected for the first time (start-up scripts, tests). */
+  /** Resolves once connected for the first time (start-up scripts, tests). */
   whenReady(): Promise<void>;
-  /** Closes the client: gracefully when connected, at once when not. Idempotent. */
+  /** Closes the connections: gracefully when connected, at once when not. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -29,99 +33,52 @@ export interface RedisResourceOptions {
   maxReconnectDelayMs?: number;
 }
 
-/** Exponential backoff with jitter, capped: recovery within about `maxMs` of Redis returning. */
-function reconnectDelay(retries: number, maxMs: number): number {
-  const base = Math.min(maxMs, 50 * 2 ** Math.min(retries, 16));
-  return Math.round(base * (0.8 + Math.random() * 0.2));
-}
-
-/** The error as a log field: name, code and message, never the client options (the URL has the password). */
-function describe(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: String(err) };
-  const code = (err as { code?: unknown }).code;
-  return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) };
+/**
+ * Logs whether replicas acknowledge the writes that end sessions, per master: one line when they
+ * stop (such sign-outs then rest on the master alone until replication catches up, and a failover
+ * in that time could undo them), one when they answer again.
+ */
+function replicaReport(logger: Logger, waitMs: number): (replicas: number, node: string) => void {
+  const missing = new Set<string>();
+  return (replicas, node) => {
+    if (replicas === 0 && !missing.has(node)) {
+      missing.add(node);
+      logger.warn({ waitMs, node }, 'No Redis replica acknowledged a sign-out in time: until one does, a failover could undo sign-outs');
+    } else if (replicas > 0 && missing.delete(node)) {
+      logger.info({ node }, 'Redis replicas acknowledge sign-outs again');
+    }
+  };
 }
 
 /**
- * Creates the Redis client for `config.redis.url` and connects it in the background, with the
- * session store, login transactions and logout replay records on top of it.
- *
- * Outage behaviour, by design: commands are rejected at once while disconnected
- * (`disableOfflineQueue`, so nothing queues up behind an outage and requests do not hang), every
- * gateway operation has a deadline on top (a half-open connection never blocks a request), the
- * client reconnects forever with capped backoff (so the gateway recovers by itself), and `error`
- * events are logged, never thrown (an EventEmitter's unhandled `error` would end the process).
- * A ping every 2 s plus a 5 s socket timeout notice a connection that died silently.
+ * Connects to Redis as `config.redis.connection` says (one node, Sentinel or Cluster) in the
+ * background, and builds the session store, login transactions and logout replay records on it.
+ * The outage behaviour is the same in every mode (see `lifecycle.ts`): fail fast, never queue,
+ * reconnect forever, one log line per state change; every gateway operation has a deadline on
+ * top, so a half-open connection never blocks a request.
  */
 export function createRedisResources(config: Config, logger: Logger, options: RedisResourceOptions = {}): RedisResources {
-  const url = config.redis.url;
-  if (!url) throw new Error('createRedisResources: config.redis.url is not set');
+  const { connection, keyPrefix, replicaWaitMs } = config.redis;
+  if (!connection) throw new Error('createRedisResources: config.redis.connection is not set');
   const deadlineMs = options.deadlineMs ?? 1000;
-  const maxDelay = options.maxReconnectDelayMs ?? 2000;
-  const keyPrefix = config.redis.keyPrefix;
+  const tuning = { deadlineMs, maxReconnectDelayMs: options.maxReconnectDelayMs ?? 2000, replicaWaitMs };
+  const clients: RedisClients =
+    connection.mode === 'single'
+      ? singleNodeClients(connection.url, logger, tuning)
+      : connection.mode === 'sentinel'
+        ? sentinelClients(connection, logger, tuning)
+        : clusterClients(connection, logger, tuning);
 
-  const client: RedisClientType = createClient({
-    url,
-    disableOfflineQueue: true,
-    pingInterval: 2000,
-    socket: {
-      connectTimeout: 2000,
-      socketTimeout: 5000,
-      reconnectStrategy: (retries) => reconnectDelay(retries, maxDelay),
-    },
-  });
-
-  let up = false;
-  let reported = false;
-  client.on('error', (err: unknown) => {
-    // One line per state change, not one per reconnection attempt.
-    if (up || !reported) logger.error({ err: describe(err) }, up ? 'Redis connection lost' : 'Redis unreachable');
-    else logger.debug({ err: describe(err) }, 'Redis still unreachable');
-    up = false;
-    reported = true;
-  });
-  client.on('ready', () => {
-    logger.info(reported ? 'Redis connection restored' : 'Redis connected');
-    up = true;
-    reported = false;
-  });
-
-  let closed = false;
-  const connected = client.connect().then(
-    () => undefined,
-    (err: unknown) => {
-      // Only a close during the first connection ends up here; the strategy never gives up.
-      if (!closed) logger.error({ err: describe(err) }, 'Redis client stopped');
-    },
+  const scripts = new RedisScripts(
+    clients.scripts,
+    clients.replicated ? { writer: clients.replicated, waitMs: replicaWaitMs, onAcknowledged: replicaReport(logger, replicaWaitMs) } : undefined,
   );
-
-  const scripts = new RedisScripts(client);
   return {
-    client,
+    commands: clients.commands,
     sessionStore: new RedisSessionStore({ scripts, keyPrefix, deadlineMs, indexTtlMs: config.session.absoluteTimeoutMs }),
     transactions: new RedisTransactionStore({ scripts, keyPrefix, ttlMs: config.session.loginTransactionTtlMs, deadlineMs }),
     logoutReplay: new RedisReplayGuard({ scripts, keyPrefix, deadlineMs }),
-    whenReady: () => connected,
-    async close() {
-      if (closed) return;
-      closed = true;
-      if (!client.isOpen) return;
-      if (!client.isReady) {
-        client.destroy();
-        return;
-      }
-      // Let in-flight commands finish, but never let shutdown wait on a Redis that stopped
-      // answering: the deadline bounds close() whatever the client's own promise does.
-      let timer: NodeJS.Timeout | undefined;
-      const graceful = client.close().catch(() => client.destroy());
-      const forced = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          client.destroy();
-          resolve();
-        }, deadlineMs);
-      });
-      await Promise.race([graceful, forced]);
-      clearTimeout(timer);
-    },
+    whenReady: () => clients.whenReady(),
+    close: () => clients.close(),
   };
 }

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { CreateOptions, CreateRefusal, Revocation, SessionRecord, SessionStore, StoredSession } from '../session/index.js';
 import { splitSessionId, userTag } from '../session/index.js';
 import { guarded } from './errors.js';
-import { lua, type RedisScripts } from './scripts.js';
+import { lua, type LuaScript, type RedisScripts } from './scripts.js';
 
 /** Options of {@link RedisSessionStore}. */
 export interface RedisSessionStoreOptions {
@@ -121,6 +121,10 @@ const hashOf = (value: string): string => createHash('sha256').update(value).dig
  * `P{T}:rsub:<sub>` and `P{T}:rsid:<sid>` revocations, `P{T}:lock:<id>` a refresh in progress, and `P{sid:<hash>}:map` / `:dead` mapping
  * an IdP session to its user for a logout token that names only the `sid`.
  *
+ * Writes that end sessions ({@link RedisSessionStore.destroy}, {@link RedisSessionStore.revoke})
+ * answer only once a replica has them, where there are replicas (Sentinel, Cluster): see
+ * {@link RedisScripts.runReplicated}.
+ *
  * Fails fast and typed: every operation has a deadline, and every failure is a
  * `StoreUnavailableError` (503). It never falls back to memory: sessions written there would be
  * invisible to the other instances and lost at restart.
@@ -153,8 +157,16 @@ export class RedisSessionStore implements SessionStore {
     return [`${slot}map`, `${slot}dead`];
   }
 
-  #run(script: Parameters<RedisScripts['run']>[0], keys: string[], args: Array<string | number>): Promise<unknown> {
+  #run(script: LuaScript, keys: string[], args: Array<string | number>): Promise<unknown> {
     return guarded(this.#scripts.run(script, keys, args), this.#deadlineMs);
+  }
+
+  /**
+   * A write that ends sessions: acknowledged only once a replica has it too (when there are
+   * replicas, within their bound), so a failover right after a sign-out cannot bring it back.
+   */
+  #end(script: LuaScript, keys: string[], args: Array<string | number>): Promise<unknown> {
+    return guarded(this.#scripts.runReplicated(script, keys, args), this.#deadlineMs + this.#scripts.replicaWaitMs);
   }
 
   async get(id: string): Promise<StoredSession | undefined> {
@@ -207,7 +219,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async destroy(id: string): Promise<void> {
-    await this.#run(DESTROY, this.#keys(id), []);
+    await this.#end(DESTROY, this.#keys(id), []);
   }
 
   async revoke({ target, issuedAt, rememberMs }: Revocation): Promise<number> {
@@ -215,7 +227,8 @@ export class RedisSessionStore implements SessionStore {
     if (target.sub !== undefined) {
       tag = userTag(target.sub);
     } else if (target.sid !== undefined) {
-      const found = await this.#run(REVOKE_SID, this.#sidKeys(target.sid), [rememberMs]);
+      // Replicated too: this record is what refuses a sign-in still in flight for the IdP session.
+      const found = await this.#end(REVOKE_SID, this.#sidKeys(target.sid), [rememberMs]);
       if (typeof found !== 'string') return 0; // no sign-in ever claimed this IdP session
       tag = found;
     } else {
@@ -224,7 +237,7 @@ export class RedisSessionStore implements SessionStore {
     const slot = this.#slot(tag);
     const [index, tomb, kind] =
       target.sid !== undefined ? [`${slot}sid:${target.sid}`, `${slot}rsid:${target.sid}`, 'sid'] : [`${slot}sub:${target.sub}`, `${slot}rsub:${target.sub}`, 'sub'];
-    const ended = await this.#run(REVOKE, [index, tomb], [kind, issuedAt, rememberMs, `${slot}s:`, `${slot}t:`]);
+    const ended = await this.#end(REVOKE, [index, tomb], [kind, issuedAt, rememberMs, `${slot}s:`, `${slot}t:`]);
     return typeof ended === 'number' ? ended : 0;
   }
 

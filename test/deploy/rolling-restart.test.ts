@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { CookieClient } from '../helpers/cookie-client.js';
 import { readCompose } from '../helpers/deploy-files.js';
 import { freePort } from '../helpers/net.js';
 import { dropKeys, TEST_REDIS_URL } from '../helpers/redis.js';
+import { signedIn, signIn } from './helpers/browsers.js';
 import { startBalancer, withoutRetries, type Balancer } from './helpers/haproxy.js';
 import { startFleet, type Fleet } from './helpers/fleet.js';
 import { hasCommand } from './helpers/processes.js';
@@ -16,22 +16,6 @@ import { startUpstreams, type Upstreams } from './helpers/upstreams.js';
 const INSTANCES = 3;
 const BROWSERS = 12;
 const LOGINS = ['alice', 'bob', 'carol'];
-
-/** Signs a fresh browser in through the balancer, the whole redirect dance. */
-async function signIn(url: string, login: string): Promise<CookieClient> {
-  const browser = new CookieClient();
-  const start = await browser.get(`${url}/auth/login`);
-  const authorize = start.headers.get('location');
-  if (start.status !== 303 || !authorize) throw new Error(`login did not redirect: ${start.status}`);
-  const done = await browser.get(await browser.signInAt(authorize, login));
-  if (done.status !== 303) throw new Error(`callback failed: ${done.status} ${await done.text()}`);
-  return browser;
-}
-
-async function signedIn(url: string, browser: CookieClient): Promise<boolean> {
-  const res = await browser.get(`${url}/auth/session`);
-  return res.ok && ((await res.json()) as { authenticated?: boolean }).authenticated === true;
-}
 
 interface Restart {
   name: string;

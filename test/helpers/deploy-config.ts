@@ -15,7 +15,7 @@ export function requiredVariables(): string[] {
   throw new Error('an empty environment was accepted');
 }
 
-/** Variables whose values are secrets (and REDIS_URL, which may carry a password): never in plain config. */
+/** Variables whose values are secrets (and the Redis URLs, which may carry a password): never in plain config. */
 export function isSecretVariable(name: string): boolean {
-  return /(SECRET|_KEY|TOKEN|PASSWORD)$/.test(name) || name === 'REDIS_URL';
+  return /(SECRET|_KEY|TOKEN|PASSWORD)$/.test(name) || ['REDIS_URL', 'REDIS_SENTINEL_URLS', 'REDIS_CLUSTER_URLS'].includes(name);
 }

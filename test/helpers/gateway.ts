@@ -117,7 +117,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const gateway = createApp(config, { logger: createLogger(config.logLevel, sink), ...deps });
   server.on('request', gateway.app);
   if (options.waitForDiscovery ?? true) await gateway.oidc.whenReady();
-  if (config.redis.url && (options.waitForStore ?? true)) await storeAnswers(gateway, 10_000);
+  if (config.redis.connection && (options.waitForStore ?? true)) await storeAnswers(gateway, 10_000);
 
   const system: System = {
     gateway,

@@ -22,7 +22,7 @@ describe('rate limiting (Redis store)', function () {
   const systems: System[] = [];
 
   /** Two gateway instances on one Redis, as behind a load balancer; sessions shared as well. */
-  async function twoInstances(env: Record<string, string>, client: RedisCommandSender = redis): Promise<[System, System]> {
+  async function twoInstances(env: Record<string, string>, client: RedisCommandSender = { sendCommand: (args) => redis.sendCommand(args) }): Promise<[System, System]> {
     const sessionStore = new MemorySessionStore({ pruneIntervalMs: 0 });
     const start = () =>
       startSystem({

@@ -39,7 +39,7 @@ describe('loadConfig', () => {
       expect(config.session.idleTimeoutMs).to.equal(30 * 60 * 1000);
       expect(config.session.absoluteTimeoutMs).to.equal(12 * 3600 * 1000);
       expect(config.allowedOrigins).to.deep.equal([]);
-      expect(config.redis).to.deep.equal({ url: undefined, keyPrefix: 'onetalk:' });
+      expect(config.redis).to.deep.equal({ connection: undefined, keyPrefix: 'onetalk:', replicaWaitMs: 0 });
       expect(config.rateLimit).to.deep.equal({ ticketsPerMinute: 30, loginsPerIpPerMinute: 600, loginsPerUserPerMinute: 10 });
       expect(config.shutdownGraceMs).to.equal(10_000);
       expect(config.trustProxy).to.equal(false);

@@ -1,7 +1,6 @@
 /**
  * A fleet of gateway processes on one Redis, each on its own fixed loopback port (a restarted
- * instance comes back where the balancer expects it). The Redis HA tests start theirs with
- * REDIS_SENTINEL_URLS or REDIS_CLUSTER_URLS in `env` instead of REDIS_URL.
+ * instance comes back where the balancer expects it).
  */
 import { spawnGateway, type GatewayProcess } from '../../helpers/gateway-process.js';
 import { freePort } from '../../helpers/net.js';

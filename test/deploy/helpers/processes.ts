@@ -1,6 +1,6 @@
 /**
- * Helper processes of the deployment tests (HAProxy now; redis-server and redis-sentinel for the
- * Redis HA tests): started with a readiness check, always stopped at the end, by their own pid.
+ * Helper processes of the deployment tests (HAProxy, redis-server, `redis-server --sentinel`):
+ * started with a readiness check, always stopped at the end, by their own pid.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';

@@ -53,7 +53,7 @@ async function rollingRestart(fleet: Fleet, balancer: Balancer): Promise<Outcome
     const { code, ms: exitMs } = await stopped;
     const restartedAt = Date.now();
     await fleet.start(index);
-    await balancer.waitFor(instance.name, 'UP', 30_000);
+    await balancer.waitFor(instance.name, 'UP', 60_000);
     restarts.push({ name: instance.name, code, exitMs, downMs, upMs: Date.now() - restartedAt });
   }
   const report = await traffic.stop();
@@ -128,7 +128,7 @@ describe('behind HAProxy: a rolling restart under steady widget traffic', functi
 
   async function startBalancerFor(adjust?: (config: string) => string): Promise<Balancer> {
     balancer = await startBalancer({ port, dir, gateways: fleet!.instances.map((i) => ({ name: i.name, port: i.port })), ...(adjust ? { adjust } : {}) });
-    for (const instance of fleet!.instances) await balancer.waitFor(instance.name, 'UP', 20_000);
+    for (const instance of fleet!.instances) await balancer.waitFor(instance.name, 'UP', 60_000);
     return balancer;
   }
 

@@ -28,7 +28,8 @@ export async function startFleet(options: { count: number; env: Record<string, s
     instances,
     async start(index) {
       const instance = instances[index]!;
-      instance.process = await spawnGateway({ env: { ...options.env, PORT: String(instance.port) } });
+      // Generous: three gateways start at once, each compiling its sources (tsx), on a 2-core machine.
+      instance.process = await spawnGateway({ env: { ...options.env, PORT: String(instance.port) }, startWithinMs: 60_000 });
       return instance.process;
     },
     async stop(index) {

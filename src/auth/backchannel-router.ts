@@ -55,7 +55,12 @@ export function createBackchannelLogoutRouter(deps: BackchannelRouterDeps): Rout
       };
       const metadata = deps.oidc.serverMetadata();
       if (!metadata?.jwks_uri) {
-        throw new HttpProblem(503, 'idp_unavailable', 'Logout is unavailable', 'The identity provider has not been discovered yet.');
+        throw new HttpProblem({
+          status: 503,
+          code: 'idp_unavailable',
+          title: 'Logout is unavailable',
+          detail: 'The identity provider has not been discovered yet.',
+        });
       }
       const token: unknown = (req.body as Record<string, unknown> | undefined)?.logout_token;
       if (typeof token !== 'string' || token.length === 0) return refuse('missing logout_token');
@@ -70,7 +75,11 @@ export function createBackchannelLogoutRouter(deps: BackchannelRouterDeps): Rout
         });
       } catch (err) {
         if (err instanceof LogoutTokenError) return refuse(err.reason);
-        throw new HttpProblem(503, 'idp_unavailable', 'Logout is unavailable', 'The identity provider keys could not be read.', {}, {}, {
+        throw new HttpProblem({
+          status: 503,
+          code: 'idp_unavailable',
+          title: 'Logout is unavailable',
+          detail: 'The identity provider keys could not be read.',
           cause: err,
         });
       }

@@ -31,16 +31,21 @@ export interface AuthRouterDeps {
 }
 
 const idpNotReady = () =>
-  new HttpProblem(503, 'idp_unavailable', 'Sign-in is unavailable', 'The identity provider is not reachable yet; try again shortly.');
+  new HttpProblem({
+    status: 503,
+    code: 'idp_unavailable',
+    title: 'Sign-in is unavailable',
+    detail: 'The identity provider is not reachable yet; try again shortly.',
+  });
 
 const staleLogin = () =>
-  new HttpProblem(
-    400,
-    'login_expired',
-    'This sign-in attempt is no longer valid',
-    'The sign-in link expired, was already used, or was not started in this browser. Start again.',
-    { loginUrl: '/auth/login' },
-  );
+  new HttpProblem({
+    status: 400,
+    code: 'login_expired',
+    title: 'This sign-in attempt is no longer valid',
+    detail: 'The sign-in link expired, was already used, or was not started in this browser. Start again.',
+    extra: { loginUrl: '/auth/login' },
+  });
 
 /** OAuth error codes are ASCII words; anything else is not echoed back. */
 const safeErrorCode = (value: string | null) => (value && /^[a-z_]{1,64}$/.test(value) ? value : 'unknown_error');
@@ -78,7 +83,12 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
   const requireTls = (req: Request): void => {
     if (!config.secureCookies || req.secure) return;
     req.log?.error('PUBLIC_URL is https but this request did not arrive over TLS; behind a TLS-terminating proxy set TRUST_PROXY');
-    throw new HttpProblem(500, 'gateway_misconfigured', 'Sign-in is misconfigured', 'The gateway cannot set its secure session cookie on this connection. Its operators will find the reason in the logs.');
+    throw new HttpProblem({
+      status: 500,
+      code: 'gateway_misconfigured',
+      title: 'Sign-in is misconfigured',
+      detail: 'The gateway cannot set its secure session cookie on this connection. Its operators will find the reason in the logs.',
+    });
   };
 
   router.get('/auth/login', deps.loginLimiter, async (req, res) => {
@@ -113,9 +123,12 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     if (params.has('error')) {
       const error = safeErrorCode(params.get('error'));
       req.log?.warn({ idpError: error }, 'IdP refused the sign-in');
-      throw new HttpProblem(400, 'login_denied', 'Sign-in was not completed', `The identity provider answered "${error}".`, {
-        loginUrl: '/auth/login',
-        idpError: error,
+      throw new HttpProblem({
+        status: 400,
+        code: 'login_denied',
+        title: 'Sign-in was not completed',
+        detail: `The identity provider answered "${error}".`,
+        extra: { loginUrl: '/auth/login', idpError: error },
       });
     }
     if (!oidc.ready) throw idpNotReady();
@@ -128,7 +141,7 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     const mapped = mapClaims(result.claims, config.profile);
     if (!mapped.ok) {
       req.log?.warn({ reason: mapped.code }, 'profile refused');
-      throw new HttpProblem(400, 'profile_refused', 'This account cannot use live chat', mapped.message);
+      throw new HttpProblem({ status: 400, code: 'profile_refused', title: 'This account cannot use live chat', detail: mapped.message });
     }
     requireTls(req);
     const refused = await sessions.signIn(

@@ -32,7 +32,7 @@ export function createHealthRouter(deps: HealthDeps): Router {
   router.get('/readyz', async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     if (deps.draining?.()) {
-      throw new HttpProblem(503, 'not_ready', 'Not ready', 'Failing checks: draining.', { failing: 'draining' });
+      throw new HttpProblem({ status: 503, code: 'not_ready', title: 'Not ready', detail: 'Failing checks: draining.', extra: { failing: 'draining' } });
     }
     const checks = {
       oidcDiscovery: deps.oidc.ready,
@@ -40,7 +40,13 @@ export function createHealthRouter(deps: HealthDeps): Router {
     };
     const failing = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
     if (failing.length > 0) {
-      throw new HttpProblem(503, 'not_ready', 'Not ready', `Failing checks: ${failing.join(', ')}.`, { failing: failing.join(',') });
+      throw new HttpProblem({
+        status: 503,
+        code: 'not_ready',
+        title: 'Not ready',
+        detail: `Failing checks: ${failing.join(', ')}.`,
+        extra: { failing: failing.join(',') },
+      });
     }
     res.json({ status: 'ready', checks: { oidcDiscovery: 'ok', sessionStore: 'ok' } });
   });

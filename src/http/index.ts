@@ -1,5 +1,5 @@
-export { HttpProblem, sendProblem, sendNegotiatedProblem, type ProblemBody } from './problem.js';
-export { errorHandler, notFound, toProblem } from './error-handler.js';
+export { HttpProblem, sendProblem, sendNegotiatedProblem, type HttpProblemInit, type ProblemBody } from './problem.js';
+export { errorHandler, notFound, notFoundProblem, toProblem } from './error-handler.js';
 export { createLogger, createLogSink, redactUrl, stdoutSink, REDACT_PATHS, type LogSink } from './logging.js';
 export { installRequestLog, type RequestObserver } from './request-log.js';
 export { apiSecurityHeaders, documentSecurityHeaders, securityHeaderList, setDocumentHeaders } from './security-headers.js';

@@ -1,24 +1,43 @@
 import type { Request, Response } from 'express';
 import { setDocumentHeaders } from './security-headers.js';
 
+/** What an {@link HttpProblem} is made of. */
+export interface HttpProblemInit {
+  status: number;
+  /** The stable, machine-readable code clients branch on (`urn:onetalk-gateway:problem:<code>`). */
+  code: string;
+  title: string;
+  /** Written for people; never upstream text. */
+  detail?: string | undefined;
+  /** Extra members of the problem object (e.g. `loginUrl`). */
+  extra?: Readonly<Record<string, string | number>>;
+  /** Response headers to add (e.g. `Retry-After`). */
+  headers?: Readonly<Record<string, string>>;
+  /** The error behind it, for the request's log line; never sent. */
+  cause?: unknown;
+}
+
 /**
  * An error the gateway answers with on purpose, as RFC 9457 problem+json. `code` is the stable
  * member clients branch on; `detail` is written for people and never carries upstream text.
  */
 export class HttpProblem extends Error {
   override readonly name = 'HttpProblem';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly title: string,
-    readonly detail?: string,
-    /** Extra members of the problem object (e.g. `loginUrl`). */
-    readonly extra: Readonly<Record<string, string | number>> = {},
-    /** Response headers to add (e.g. `Retry-After`). */
-    readonly headers: Readonly<Record<string, string>> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(detail ?? title, options);
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly detail: string | undefined;
+  readonly extra: Readonly<Record<string, string | number>>;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(init: HttpProblemInit) {
+    super(init.detail ?? init.title, init.cause === undefined ? undefined : { cause: init.cause });
+    this.status = init.status;
+    this.code = init.code;
+    this.title = init.title;
+    this.detail = init.detail;
+    this.extra = init.extra ?? {};
+    this.headers = init.headers ?? {};
   }
 }
 

@@ -10,10 +10,9 @@ import { createRevalidator } from './auth/revalidate.js';
 import { MemoryTransactionStore } from './auth/transactions.js';
 import type { Config } from './config/index.js';
 import { corsForAllowedOrigins, createLogger, errorHandler, installRequestLog, notFound, apiSecurityHeaders, documentSecurityHeaders, stdoutSink, type LogSink, type OriginPolicy } from './http/index.js';
-import { createHealthRouter } from './http/health.js';
-import { createMetrics, metricsRouter, type GatewayMetrics } from './http/metrics.js';
 import { createOpenApiRouter } from './http/openapi.js';
 import { createRateLimiters, type RedisCommandSender } from './http/rate-limit.js';
+import { createHealthRouter, createMetrics, metricsRouter, type GatewayMetrics } from './ops/index.js';
 import { createLivechatRouter } from './livechat/routes.js';
 import { createWidgetRouter } from './livechat/widget.js';
 import { createOneTalkClient, type OneTalkClient } from './onetalk/index.js';
@@ -48,7 +47,7 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   /** True once {@link Gateway.startDraining} ran: `/readyz` answers 503 so no new traffic comes. */
   readonly draining: boolean;
-  /** Marks the gateway as shutting down (see `src/http/shutdown.ts`). */
+  /** Marks the gateway as shutting down (see `src/ops/shutdown.ts`). */
   startDraining(): void;
   /** Stops background work (discovery retries, pruning) and closes upstream connections. */
   close(): Promise<void>;

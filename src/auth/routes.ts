@@ -22,7 +22,7 @@ export interface AuthRouterDeps {
   /** Sign-in starts per client IP or per user (see src/http/rate-limit.ts), before any work. */
   loginLimiter: RequestHandler;
   now: () => number;
-  /** Counts finished sign-ins (`auth_logins_total`); see src/http/metrics.ts. */
+  /** Counts finished sign-ins (`auth_logins_total`); see src/ops/metrics.ts. */
   metrics?: { login(result: 'succeeded' | 'failed'): void };
   /** Set when SYNC_CONTACT_ON_LOGIN is on: starts the contact sync in the background. */
   loginSync?: LoginSync | undefined;

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { SessionStore } from '../session/index.js';
-import { HttpProblem } from './problem.js';
+import { HttpProblem } from '../http/index.js';
 
 export interface HealthDeps {
   oidc: { readonly ready: boolean };

@@ -13,9 +13,8 @@ import express, { Router } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HttpServerSettings } from '../config/index.js';
 import type { BreakerState, OneTalkObserver, OneTalkStats } from '../onetalk/index.js';
-import { errorHandler, notFound, notFoundProblem } from './error-handler.js';
-import { createHttpServer } from './listener.js';
-import { HttpProblem } from './problem.js';
+import { errorHandler, HttpProblem, notFound, notFoundProblem } from '../http/index.js';
+import { createHttpServer } from '../http/listener.js';
 
 /** What the gauges read at scrape time. */
 export interface MetricsSources {

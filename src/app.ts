@@ -10,7 +10,7 @@ import { createRevalidator } from './auth/revalidate.js';
 import { MemoryTransactionStore } from './auth/transactions.js';
 import type { Config } from './config/index.js';
 import { corsForAllowedOrigins, createLogger, errorHandler, installRequestLog, notFound, apiSecurityHeaders, documentSecurityHeaders, stdoutSink, type LogSink, type OriginPolicy } from './http/index.js';
-import { createOpenApiRouter } from './http/openapi.js';
+import { createOpenApiRouter } from './openapi/index.js';
 import { createRateLimiters, type RedisCommandSender } from './http/rate-limit.js';
 import { createHealthRouter, createMetrics, metricsRouter, type GatewayMetrics } from './ops/index.js';
 import { createLivechatRouter } from './livechat/routes.js';

@@ -9,6 +9,7 @@ import type { LoginSync } from './login-sync.js';
 import { LoginError, type OidcClient } from './oidc.js';
 import type { Revalidator } from './revalidate.js';
 import { safeReturnTo } from './return-to.js';
+import type { LogoutRedirect, SessionState } from './schemas.js';
 import { signInProblem } from './sign-in-problem.js';
 
 export interface AuthRouterDeps {
@@ -70,11 +71,12 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     if (session && deps.revalidator?.due(session)) deps.revalidator.inBackground(session, req.log);
     const user = session?.record.user;
     if (!user) {
-      res.json({ authenticated: false });
+      res.json({ authenticated: false } satisfies SessionState);
       return;
     }
     const id = ownerIdOfSession(user.claims, config.profile.customerUserIdPrefix, config.userIdKey);
-    res.json({ authenticated: true, user: { ...displayUser(user.claims, config.profile.mapping), ...(id === undefined ? {} : { id }) } });
+    const display = displayUser(user.claims, config.profile.mapping);
+    res.json({ authenticated: true, user: { ...display, ...(id === undefined ? {} : { id }) } } satisfies SessionState);
   });
 
   // With an https PUBLIC_URL the session cookie is Secure, and a browser drops a Secure cookie
@@ -177,7 +179,7 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     // A script (the widget's signOut, with X-CSRF) asks for JSON and navigates itself: fetch cannot
     // carry a redirect into a page, and a form post from a no-referrer page has `Origin: null`.
     if (req.get('x-csrf') === '1' && req.accepts(['html', 'json']) === 'json') {
-      res.json({ redirectTo });
+      res.json({ redirectTo } satisfies LogoutRedirect);
       return;
     }
     res.redirect(303, redirectTo);

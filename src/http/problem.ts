@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { z } from 'zod';
 import { setDocumentHeaders } from './security-headers.js';
 
 /** What an {@link HttpProblem} is made of. */
@@ -41,16 +42,28 @@ export class HttpProblem extends Error {
   }
 }
 
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  code: string;
-  detail?: string;
-  instance?: string;
-  requestId?: string;
-  [extra: string]: unknown;
-}
+/**
+ * The problem+json body every error answer has (RFC 9457), as {@link sendProblem} writes it. Each
+ * route's own problems narrow `status` and `code` and add their extension members (`loginUrl`,
+ * `idpError`, `failing`): src/openapi builds those from this schema. Its `id` is its name in the
+ * OpenAPI document.
+ */
+export const problemBodySchema = z
+  .looseObject({
+    type: z.url().describe('`urn:onetalk-gateway:problem:<code>`.'),
+    title: z.string(),
+    status: z.int().min(400).max(599),
+    code: z.string().regex(/^[a-z][a-z_]*$/).describe('Stable machine-readable error code.'),
+    detail: z.string().optional(),
+    instance: z.string().meta({ format: 'uri-reference' }).optional(),
+    requestId: z.string().optional().describe('The `X-Request-Id` of this answer; support finds the log line by it.'),
+  })
+  .meta({
+    id: 'Problem',
+    description: 'RFC 9457 problem details. Clients branch on `code`; `detail` is for people and never carries upstream text.',
+  });
+
+export type ProblemBody = z.infer<typeof problemBodySchema>;
 
 /** Writes a problem+json answer. Errors are never cached. */
 export function sendProblem(res: Response, problem: HttpProblem, requestId?: string): void {

@@ -4,6 +4,7 @@ import { HttpProblem, requireCsrfHeader, type OriginPolicy } from '../http/index
 import type { OneTalkClient } from '../onetalk/index.js';
 import { mapClaims } from '../profile/index.js';
 import type { LoadedSession, Sessions } from '../session/index.js';
+import type { Ticket } from './schemas.js';
 
 export interface LivechatRouterDeps {
   config: Config;
@@ -89,7 +90,7 @@ export function createLivechatRouter(deps: LivechatRouterDeps): Router {
       try {
         const { ticket, expiresAt } = await onetalk.requestAuthTicket(mapped.user, { signal: gone.signal });
         res.setHeader('Cache-Control', 'no-store');
-        res.json({ ticket, expiresAt });
+        res.json({ ticket, expiresAt } satisfies Ticket);
       } finally {
         res.off('close', onClose);
       }

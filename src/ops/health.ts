@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { SessionStore } from '../session/index.js';
 import { HttpProblem } from '../http/index.js';
+import type { Health, Ready } from './schemas.js';
 
 export interface HealthDeps {
   oidc: { readonly ready: boolean };
@@ -27,7 +28,7 @@ export function createHealthRouter(deps: HealthDeps): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok' } satisfies Health);
   });
   router.get('/readyz', async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -48,7 +49,7 @@ export function createHealthRouter(deps: HealthDeps): Router {
         extra: { failing: failing.join(',') },
       });
     }
-    res.json({ status: 'ready', checks: { oidcDiscovery: 'ok', sessionStore: 'ok' } });
+    res.json({ status: 'ready', checks: { oidcDiscovery: 'ok', sessionStore: 'ok' } } satisfies Ready);
   });
   return router;
 }

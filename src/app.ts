@@ -10,10 +10,9 @@ import { createRevalidator } from './auth/revalidate.js';
 import { MemoryTransactionStore } from './auth/transactions.js';
 import type { Config } from './config/index.js';
 import { corsForAllowedOrigins, createLogger, errorHandler, installRequestLog, notFound, apiSecurityHeaders, documentSecurityHeaders, stdoutSink, type LogSink, type OriginPolicy } from './http/index.js';
-import { createHealthRouter } from './http/health.js';
-import { createMetrics, metricsRouter, type GatewayMetrics } from './http/metrics.js';
-import { createOpenApiRouter } from './http/openapi.js';
+import { createOpenApiRouter } from './openapi/index.js';
 import { createRateLimiters, type RedisCommandSender } from './http/rate-limit.js';
+import { createHealthRouter, createMetrics, metricsRouter, type GatewayMetrics } from './ops/index.js';
 import { createLivechatRouter } from './livechat/routes.js';
 import { createWidgetRouter } from './livechat/widget.js';
 import { createOneTalkClient, type OneTalkClient } from './onetalk/index.js';
@@ -48,17 +47,14 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   /** True once {@link Gateway.startDraining} ran: `/readyz` answers 503 so no new traffic comes. */
   readonly draining: boolean;
-  /** Marks the gateway as shutting down (see `src/http/shutdown.ts`). */
+  /** Marks the gateway as shutting down (see `src/ops/shutdown.ts`). */
   startDraining(): void;
   /** Stops background work (discovery retries, pruning) and closes upstream connections. */
   close(): Promise<void>;
 }
 
-/**
- * Builds the gateway from a parsed config. No globals and no listening: `src/server.ts` listens,
- * tests mount the app on port 0. OIDC discovery starts in the background at once.
- */
-export function createApp(config: Config, deps: AppDeps = {}): Gateway {
+/** What every surface shares: logging, metrics, the IdP and OneTalk clients, and the stores. */
+function createCore(config: Config, deps: AppDeps) {
   const now = deps.now ?? Date.now;
   const logSink = deps.logSink ?? (deps.logger ? undefined : stdoutSink());
   const logger = deps.logger ?? createLogger(config.logLevel, logSink);
@@ -86,10 +82,16 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
     redis?.transactions ??
     new MemoryTransactionStore({ ttlMs: config.session.loginTransactionTtlMs, maxPending: config.session.loginTransactionMaxPending, now });
   metrics.watch({ onetalk, sessionStore, ...(logSink ? { logSink } : {}) });
-  const originPolicy: OriginPolicy = { trustedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]) };
+  return { now, logger, oidc, metrics, onetalk, redis, redisClient, sessionStore, transactions };
+}
+type Core = ReturnType<typeof createCore>;
 
+/** What the routes pass through before any work: sessions, CORS and Origin policy, rate limits, re-validation. */
+function createGuards(config: Config, core: Core) {
+  const { now, logger, oidc, onetalk, redisClient } = core;
+  const originPolicy: OriginPolicy = { trustedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]) };
   const sessions = createSessions({
-    store: sessionStore,
+    store: core.sessionStore,
     secrets: config.session.secrets,
     secureCookies: config.secureCookies,
     idleTimeoutMs: config.session.idleTimeoutMs,
@@ -110,11 +112,19 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   const revalidator = createRevalidator({
     sessions, oidc, ...config.revalidation, profile: config.profile, now, loginSync, logger: logger.child({ component: 'revalidation' }),
   });
-  let draining = false;
+  return { originPolicy, sessions, cors, limits, loginSync, revalidator };
+}
+type Guards = ReturnType<typeof createGuards>;
 
-  // Ordered by cost and by traffic: bookkeeping every answer needs, then the routes that carry
-  // the traffic (the session read and the ticket), then the rare ones. Every router mounts its
-  // routes with their full paths and its own guards (CORS, CSRF, limits, body parsers).
+/**
+ * The Express app, ordered by cost and by traffic: bookkeeping every answer needs, then the
+ * routes that carry the traffic (the session read and the ticket), then the rare ones. Every
+ * router mounts its routes with their full paths and its own guards (CORS, CSRF, limits, body
+ * parsers).
+ */
+function createExpressApp(config: Config, core: Core, guards: Guards, demoRouter: Router | undefined, draining: () => boolean): Express {
+  const { now, logger, oidc, metrics, onetalk, sessionStore } = core;
+  const { originPolicy, sessions, cors, limits, loginSync, revalidator } = guards;
   const app = express();
   app.disable('x-powered-by');
   // No automatic ETags: every dynamic answer is no-store, so hashing each body buys nothing
@@ -123,16 +133,16 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   app.set('trust proxy', config.trustProxy);
   app.use(installRequestLog(app, logger, metrics.observeRequest));
   app.use(apiSecurityHeaders);
-  app.use(createAuthRouter({ config, oidc, transactions, sessions, originPolicy, cors, loginLimiter: limits.logins, now, metrics: metrics.auth, loginSync, revalidator }));
+  app.use(createAuthRouter({ config, oidc, transactions: core.transactions, sessions, originPolicy, cors, loginLimiter: limits.logins, now, metrics: metrics.auth, loginSync, revalidator }));
   app.use(createLivechatRouter({ config, onetalk, sessions, originPolicy, cors, limiter: limits.tickets, revalidator }));
-  app.use(createHealthRouter({ oidc, sessionStore, draining: () => draining }));
+  app.use(createHealthRouter({ oidc, sessionStore, draining }));
   // Server to server: no CORS or CSRF layer; it parses its own (form) body.
   app.use(
     createBackchannelLogoutRouter({
       oidc,
       clientId: config.oidc.clientId,
       sessions: sessionStore,
-      replay: redis?.logoutReplay ?? new MemoryReplayGuard({ now }),
+      replay: core.redis?.logoutReplay ?? new MemoryReplayGuard({ now }),
       rememberMs: Math.max(config.session.loginTransactionTtlMs, 60 * 60_000),
       now,
     }),
@@ -141,17 +151,29 @@ export function createApp(config: Config, deps: AppDeps = {}): Gateway {
   app.use(createOpenApiRouter(config.publicOrigin));
   // With METRICS_PORT, /metrics lives only on that port; here it would answer 404.
   if (config.metrics.port === undefined) app.use(metricsRouter(metrics, { token: config.metrics.token, requireToken: true }));
-  if (deps.demoRouter) app.use(documentSecurityHeaders, deps.demoRouter);
+  if (demoRouter) app.use(documentSecurityHeaders, demoRouter);
   app.use(notFound);
   app.use(errorHandler);
+  return app;
+}
+
+/**
+ * Builds the gateway from a parsed config. No globals and no listening: `src/server.ts` listens,
+ * tests mount the app on port 0. OIDC discovery starts in the background at once.
+ */
+export function createApp(config: Config, deps: AppDeps = {}): Gateway {
+  const core = createCore(config, deps);
+  const { oidc, onetalk, transactions, sessionStore, redis } = core;
+  let draining = false;
+  const app = createExpressApp(config, core, createGuards(config, core), deps.demoRouter, () => draining);
 
   oidc.start();
   return {
     app,
     oidc,
-    logger,
+    logger: core.logger,
     sessionStore,
-    metrics,
+    metrics: core.metrics,
     get draining() {
       return draining;
     },

@@ -6,11 +6,10 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
-import { createMetricsServer } from './http/metrics.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createHttpServer } from './http/listener.js';
 import { stdoutSink } from './http/logging.js';
-import { createGracefulShutdown, shutdownDeadlineMs } from './http/shutdown.js';
+import { createGracefulShutdown, createMetricsServer, shutdownDeadlineMs } from './ops/index.js';
 
 /** The most the last log lines may hold up an exit. */
 const LAST_LINES_MS = 500;

@@ -4,6 +4,7 @@ import { HttpProblem } from '../http/problem.js';
 import type { ReplayGuard, SessionStore } from '../session/index.js';
 import { LogoutTokenError, verifyLogoutToken } from './backchannel.js';
 import type { OidcClient } from './oidc.js';
+import { backchannelLogoutFormSchema, type LogoutError } from './schemas.js';
 
 /** What the back-channel logout route needs. */
 export interface BackchannelRouterDeps {
@@ -51,14 +52,20 @@ export function createBackchannelLogoutRouter(deps: BackchannelRouterDeps): Rout
       res.setHeader('Cache-Control', 'no-store');
       const refuse = (reason: string) => {
         req.log?.warn({ reason }, 'back-channel logout refused');
-        res.status(400).json({ error: 'invalid_request', error_description: reason });
+        res.status(400).json({ error: 'invalid_request', error_description: reason } satisfies LogoutError);
       };
       const metadata = deps.oidc.serverMetadata();
       if (!metadata?.jwks_uri) {
-        throw new HttpProblem(503, 'idp_unavailable', 'Logout is unavailable', 'The identity provider has not been discovered yet.');
+        throw new HttpProblem({
+          status: 503,
+          code: 'idp_unavailable',
+          title: 'Logout is unavailable',
+          detail: 'The identity provider has not been discovered yet.',
+        });
       }
-      const token: unknown = (req.body as Record<string, unknown> | undefined)?.logout_token;
-      if (typeof token !== 'string' || token.length === 0) return refuse('missing logout_token');
+      const form = backchannelLogoutFormSchema.safeParse(req.body);
+      if (!form.success) return refuse('missing logout_token');
+      const token = form.data.logout_token;
 
       let verified;
       try {
@@ -70,7 +77,11 @@ export function createBackchannelLogoutRouter(deps: BackchannelRouterDeps): Rout
         });
       } catch (err) {
         if (err instanceof LogoutTokenError) return refuse(err.reason);
-        throw new HttpProblem(503, 'idp_unavailable', 'Logout is unavailable', 'The identity provider keys could not be read.', {}, {}, {
+        throw new HttpProblem({
+          status: 503,
+          code: 'idp_unavailable',
+          title: 'Logout is unavailable',
+          detail: 'The identity provider keys could not be read.',
           cause: err,
         });
       }

@@ -23,17 +23,30 @@ export function signInProblem(err: LoginError, log: Logger | undefined): HttpPro
   }
   switch (err.kind) {
     case 'idp_unreachable':
-      return new HttpProblem(502, 'idp_unreachable', 'Sign-in failed', 'The identity provider could not be reached. Try again.');
+      return new HttpProblem({ status: 502, code: 'idp_unreachable', title: 'Sign-in failed', detail: 'The identity provider could not be reached. Try again.' });
     case 'client_refused':
-      return new HttpProblem(
-        502,
-        'idp_refused',
-        'Sign-in could not be completed',
-        'The identity provider refused to complete the sign-in for this site. This is not something you did; the request id helps support find the reason.',
-      );
+      return new HttpProblem({
+        status: 502,
+        code: 'idp_refused',
+        title: 'Sign-in could not be completed',
+        detail:
+          'The identity provider refused to complete the sign-in for this site. This is not something you did; the request id helps support find the reason.',
+      });
     case 'grant_refused':
-      return new HttpProblem(400, 'login_failed', 'Sign-in could not be completed', 'The identity provider no longer accepts this sign-in attempt. Start again.', AGAIN);
+      return new HttpProblem({
+        status: 400,
+        code: 'login_failed',
+        title: 'Sign-in could not be completed',
+        detail: 'The identity provider no longer accepts this sign-in attempt. Start again.',
+        extra: AGAIN,
+      });
     default:
-      return new HttpProblem(400, 'login_failed', 'Sign-in failed', 'The identity provider response could not be verified. Start again.', AGAIN);
+      return new HttpProblem({
+        status: 400,
+        code: 'login_failed',
+        title: 'Sign-in failed',
+        detail: 'The identity provider response could not be verified. Start again.',
+        extra: AGAIN,
+      });
   }
 }

@@ -10,14 +10,13 @@ export { isLoginTransaction, type LoginTransaction, type LoginTransactionStore }
  */
 export class LoginCapacityError extends HttpProblem {
   constructor(retryAfterSeconds: number) {
-    super(
-      503,
-      'login_capacity_reached',
-      'Sign-in is busy',
-      'Too many sign-ins are in progress right now; try again shortly.',
-      {},
-      { 'Retry-After': String(retryAfterSeconds) },
-    );
+    super({
+      status: 503,
+      code: 'login_capacity_reached',
+      title: 'Sign-in is busy',
+      detail: 'Too many sign-ins are in progress right now; try again shortly.',
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
   }
 }
 

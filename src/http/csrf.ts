@@ -12,7 +12,7 @@ export function originAllowed(origin: string | undefined, policy: OriginPolicy):
 }
 
 const foreignOrigin = () =>
-  new HttpProblem(403, 'origin_forbidden', 'Origin not allowed', 'This page is not allowed to call the gateway.');
+  new HttpProblem({ status: 403, code: 'origin_forbidden', title: 'Origin not allowed', detail: 'This page is not allowed to call the gateway.' });
 
 /**
  * CSRF guard for JSON routes: the custom `X-CSRF: 1` header cannot be sent cross-site without a
@@ -23,7 +23,7 @@ export function requireCsrfHeader(policy: OriginPolicy): RequestHandler {
   return (req, _res, next) => {
     if (!originAllowed(req.headers.origin, policy)) return next(foreignOrigin());
     if (req.headers['x-csrf'] !== '1') {
-      return next(new HttpProblem(403, 'csrf_header_missing', 'CSRF header missing', 'Send the header X-CSRF: 1 with this request.'));
+      return next(new HttpProblem({ status: 403, code: 'csrf_header_missing', title: 'CSRF header missing', detail: 'Send the header X-CSRF: 1 with this request.' }));
     }
     next();
   };
@@ -38,6 +38,6 @@ export function requireCsrfHeaderOrOrigin(policy: OriginPolicy): RequestHandler 
     const origin = req.headers.origin;
     if (!originAllowed(origin, policy)) return next(foreignOrigin());
     if (req.headers['x-csrf'] === '1' || origin !== undefined) return next();
-    next(new HttpProblem(403, 'csrf_header_missing', 'CSRF check failed', 'Send X-CSRF: 1, or post the form from a trusted page.'));
+    next(new HttpProblem({ status: 403, code: 'csrf_header_missing', title: 'CSRF check failed', detail: 'Send X-CSRF: 1, or post the form from a trusted page.' }));
   };
 }

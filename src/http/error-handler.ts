@@ -14,17 +14,17 @@ function bodyParserProblem(err: unknown): HttpProblem | undefined {
   switch (type) {
     case 'entity.too.large':
     case 'parameters.too.many':
-      return new HttpProblem(413, 'body_too_large', 'Request body too large', 'The request body is larger than this route accepts.');
+      return new HttpProblem({ status: 413, code: 'body_too_large', title: 'Request body too large', detail: 'The request body is larger than this route accepts.' });
     case 'entity.parse.failed':
-      return new HttpProblem(400, 'body_malformed', 'Malformed JSON body', 'The request body is not valid JSON.');
+      return new HttpProblem({ status: 400, code: 'body_malformed', title: 'Malformed JSON body', detail: 'The request body is not valid JSON.' });
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new HttpProblem(415, 'unsupported_encoding', 'Unsupported body encoding', 'Send UTF-8 JSON without content encoding.');
+      return new HttpProblem({ status: 415, code: 'unsupported_encoding', title: 'Unsupported body encoding', detail: 'Send UTF-8 JSON without content encoding.' });
     case 'request.aborted':
-      return new HttpProblem(400, 'request_aborted', 'Request aborted');
+      return new HttpProblem({ status: 400, code: 'request_aborted', title: 'Request aborted' });
     default:
       if (expose === true && typeof status === 'number' && status >= 400 && status < 500) {
-        return new HttpProblem(400, 'body_malformed', 'Malformed request body', 'The request body could not be read.');
+        return new HttpProblem({ status: 400, code: 'body_malformed', title: 'Malformed request body', detail: 'The request body could not be read.' });
       }
       return undefined;
   }
@@ -35,9 +35,23 @@ function storeProblem(err: unknown): HttpProblem | undefined {
   if (!(err instanceof StoreUnavailableError)) return undefined;
   const retry = { 'Retry-After': '2' };
   if (err.code === 'rate_limit_unavailable') {
-    return new HttpProblem(503, 'rate_limit_unavailable', 'Temporarily unavailable', 'The gateway cannot reach its shared store; try again shortly.', {}, retry, { cause: err });
+    return new HttpProblem({
+      status: 503,
+      code: 'rate_limit_unavailable',
+      title: 'Temporarily unavailable',
+      detail: 'The gateway cannot reach its shared store; try again shortly.',
+      headers: retry,
+      cause: err,
+    });
   }
-  return new HttpProblem(503, 'session_store_unavailable', 'Sessions are temporarily unavailable', 'The gateway cannot reach its session store; try again shortly.', {}, retry, { cause: err });
+  return new HttpProblem({
+    status: 503,
+    code: 'session_store_unavailable',
+    title: 'Sessions are temporarily unavailable',
+    detail: 'The gateway cannot reach its session store; try again shortly.',
+    headers: retry,
+    cause: err,
+  });
 }
 
 /** Turns anything thrown into a problem; unknown errors become a bare 500 with no detail. */
@@ -47,7 +61,7 @@ export function toProblem(err: unknown): HttpProblem {
     storeProblem(err) ??
     upstreamProblem(err) ??
     bodyParserProblem(err) ??
-    new HttpProblem(500, 'internal_error', 'Internal server error', 'Something went wrong; the request id helps support find it.')
+    new HttpProblem({ status: 500, code: 'internal_error', title: 'Internal server error', detail: 'Something went wrong; the request id helps support find it.' })
   );
 }
 
@@ -69,7 +83,11 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
   sendNegotiatedProblem(req, res, problem, String(req.id ?? ''));
 };
 
+/** The answer for a path nobody serves (also `/metrics` where it is not exposed: it hides as one). */
+export const notFoundProblem = (): HttpProblem =>
+  new HttpProblem({ status: 404, code: 'not_found', title: 'Not found', detail: 'No such route.' });
+
 /** 404 for every route nobody serves, in the same problem+json shape. */
 export const notFound: RequestHandler = (_req, _res, next) => {
-  next(new HttpProblem(404, 'not_found', 'Not found', 'No such route.'));
+  next(notFoundProblem());
 };

@@ -1,5 +1,22 @@
 import type { Request, Response } from 'express';
+import { z } from 'zod';
 import { setDocumentHeaders } from './security-headers.js';
+
+/** What an {@link HttpProblem} is made of. */
+export interface HttpProblemInit {
+  status: number;
+  /** The stable, machine-readable code clients branch on (`urn:onetalk-gateway:problem:<code>`). */
+  code: string;
+  title: string;
+  /** Written for people; never upstream text. */
+  detail?: string | undefined;
+  /** Extra members of the problem object (e.g. `loginUrl`). */
+  extra?: Readonly<Record<string, string | number>>;
+  /** Response headers to add (e.g. `Retry-After`). */
+  headers?: Readonly<Record<string, string>>;
+  /** The error behind it, for the request's log line; never sent. */
+  cause?: unknown;
+}
 
 /**
  * An error the gateway answers with on purpose, as RFC 9457 problem+json. `code` is the stable
@@ -7,31 +24,46 @@ import { setDocumentHeaders } from './security-headers.js';
  */
 export class HttpProblem extends Error {
   override readonly name = 'HttpProblem';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly title: string,
-    readonly detail?: string,
-    /** Extra members of the problem object (e.g. `loginUrl`). */
-    readonly extra: Readonly<Record<string, string | number>> = {},
-    /** Response headers to add (e.g. `Retry-After`). */
-    readonly headers: Readonly<Record<string, string>> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(detail ?? title, options);
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly detail: string | undefined;
+  readonly extra: Readonly<Record<string, string | number>>;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(init: HttpProblemInit) {
+    super(init.detail ?? init.title, init.cause === undefined ? undefined : { cause: init.cause });
+    this.status = init.status;
+    this.code = init.code;
+    this.title = init.title;
+    this.detail = init.detail;
+    this.extra = init.extra ?? {};
+    this.headers = init.headers ?? {};
   }
 }
 
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  code: string;
-  detail?: string;
-  instance?: string;
-  requestId?: string;
-  [extra: string]: unknown;
-}
+/**
+ * The problem+json body every error answer has (RFC 9457), as {@link sendProblem} writes it. Each
+ * route's own problems narrow `status` and `code` and add their extension members (`loginUrl`,
+ * `idpError`, `failing`): src/openapi builds those from this schema. Its `id` is its name in the
+ * OpenAPI document.
+ */
+export const problemBodySchema = z
+  .looseObject({
+    type: z.url().describe('`urn:onetalk-gateway:problem:<code>`.'),
+    title: z.string(),
+    status: z.int().min(400).max(599),
+    code: z.string().regex(/^[a-z][a-z_]*$/).describe('Stable machine-readable error code.'),
+    detail: z.string().optional(),
+    instance: z.string().meta({ format: 'uri-reference' }).optional(),
+    requestId: z.string().optional().describe('The `X-Request-Id` of this answer; support finds the log line by it.'),
+  })
+  .meta({
+    id: 'Problem',
+    description: 'RFC 9457 problem details. Clients branch on `code`; `detail` is for people and never carries upstream text.',
+  });
+
+export type ProblemBody = z.infer<typeof problemBodySchema>;
 
 /** Writes a problem+json answer. Errors are never cached. */
 export function sendProblem(res: Response, problem: HttpProblem, requestId?: string): void {

@@ -58,14 +58,13 @@ function retryAfterSeconds(req: Request, clock: () => number): number {
 const refuseWith = (clock: () => number): Options['handler'] => (req, _res, next) => {
   const seconds = retryAfterSeconds(req, clock);
   next(
-    new HttpProblem(
-      429,
-      'rate_limited',
-      'Too many requests',
-      `Too many requests; try again in ${seconds} s.`,
-      {},
-      { 'Retry-After': String(seconds) },
-    ),
+    new HttpProblem({
+      status: 429,
+      code: 'rate_limited',
+      title: 'Too many requests',
+      detail: `Too many requests; try again in ${seconds} s.`,
+      headers: { 'Retry-After': String(seconds) },
+    }),
   );
 };
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 
-type HeaderList = ReadonlyArray<readonly [string, string]>;
+export type HeaderList = ReadonlyArray<readonly [string, string]>;
 
 /**
  * helmet's headers, worked out once. helmet computes the very same headers for every request
@@ -32,7 +32,7 @@ export function securityHeaderList(options?: Readonly<HelmetOptions>): HeaderLis
  * X-DNS-Prefetch-Control, X-Download-Options, X-Permitted-Cross-Domain-Policies, X-XSS-Protection)
  * governs HTML documents: {@link setDocumentHeaders} adds it to every page the gateway renders.
  */
-const API_HEADERS: HeaderList = [
+export const API_SECURITY_HEADERS: HeaderList = [
   ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
   ['Cross-Origin-Resource-Policy', 'same-origin'],
   ['Referrer-Policy', 'no-referrer'],
@@ -40,17 +40,18 @@ const API_HEADERS: HeaderList = [
   ['X-Content-Type-Options', 'nosniff'],
 ];
 
-const DOCUMENT_HEADERS = securityHeaderList();
+/** helmet's defaults: what every HTML page the gateway renders carries. */
+export const DOCUMENT_SECURITY_HEADERS: HeaderList = securityHeaderList();
 
-/** Sets the API answer headers (see `API_HEADERS`) on every response; pages add the rest. */
+/** Sets the API answer headers (see `API_SECURITY_HEADERS`) on every response; pages add the rest. */
 export const apiSecurityHeaders: RequestHandler = (_req, res, next) => {
-  for (const [name, value] of API_HEADERS) res.setHeader(name, value);
+  for (const [name, value] of API_SECURITY_HEADERS) res.setHeader(name, value);
   next();
 };
 
 /** helmet's whole set, for an HTML page (it replaces the API answer's stricter CSP). */
 export function setDocumentHeaders(res: ServerResponse): void {
-  for (const [name, value] of DOCUMENT_HEADERS) res.setHeader(name, value);
+  for (const [name, value] of DOCUMENT_SECURITY_HEADERS) res.setHeader(name, value);
 }
 
 /** {@link setDocumentHeaders} as middleware, for routers that render pages (the demo). */

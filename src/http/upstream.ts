@@ -8,9 +8,9 @@ import { HttpProblem } from './problem.js';
  */
 function problemFor(err: OneTalkError): HttpProblem {
   const unavailable = (code: string, detail: string, headers: Record<string, string> = {}) =>
-    new HttpProblem(503, code, 'Live chat is unavailable', detail, {}, headers, { cause: err });
+    new HttpProblem({ status: 503, code, title: 'Live chat is unavailable', detail, headers, cause: err });
   const badGateway = (code: string, detail: string) =>
-    new HttpProblem(502, code, 'Live chat sign-in failed upstream', detail, {}, {}, { cause: err });
+    new HttpProblem({ status: 502, code, title: 'Live chat sign-in failed upstream', detail, cause: err });
   switch (err.code) {
     case 'ONETALK_TIER_NOT_SELECTED':
       return unavailable('upstream_not_configured', 'The live-chat organization is not set up yet (no tier selected).');
@@ -28,7 +28,7 @@ function problemFor(err: OneTalkError): HttpProblem {
     case 'ONETALK_ABORTED':
       return unavailable('upstream_unavailable', 'Live chat could not be reached; try again shortly.');
     case 'ONETALK_TIMEOUT':
-      return new HttpProblem(504, 'upstream_timeout', 'Live chat did not answer in time', 'Try again shortly.', {}, {}, { cause: err });
+      return new HttpProblem({ status: 504, code: 'upstream_timeout', title: 'Live chat did not answer in time', detail: 'Try again shortly.', cause: err });
     case 'ONETALK_KEY_REFUSED':
     case 'ONETALK_HEADER_VALIDATION':
       return badGateway('upstream_credentials_refused', 'The gateway could not authenticate to live chat.');

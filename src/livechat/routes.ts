@@ -4,6 +4,7 @@ import { HttpProblem, requireCsrfHeader, type OriginPolicy } from '../http/index
 import type { OneTalkClient } from '../onetalk/index.js';
 import { mapClaims } from '../profile/index.js';
 import type { LoadedSession, Sessions } from '../session/index.js';
+import type { Ticket } from './schemas.js';
 
 export interface LivechatRouterDeps {
   config: Config;
@@ -29,7 +30,7 @@ export const TICKET_PATH = '/api/livechat/ticket';
 const jsonOrEmpty: RequestHandler = (req, _res, next) => {
   const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
   if (hasBody && !req.is('application/json')) {
-    next(new HttpProblem(415, 'unsupported_media_type', 'Unsupported media type', 'Send no body, or a JSON body.'));
+    next(new HttpProblem({ status: 415, code: 'unsupported_media_type', title: 'Unsupported media type', detail: 'Send no body, or a JSON body.' }));
     return;
   }
   next();
@@ -51,7 +52,13 @@ export function createLivechatRouter(deps: LivechatRouterDeps): Router {
   const router = Router();
   const loginUrl = `${config.publicOrigin}/auth/login`;
   const notSignedIn = () =>
-    new HttpProblem(401, 'not_signed_in', 'Sign-in required', 'Sign in first, then ask for a ticket again.', { loginUrl });
+    new HttpProblem({
+      status: 401,
+      code: 'not_signed_in',
+      title: 'Sign-in required',
+      detail: 'Sign in first, then ask for a ticket again.',
+      extra: { loginUrl },
+    });
 
   router.use('/api/livechat', deps.cors);
   router.post(
@@ -72,7 +79,7 @@ export function createLivechatRouter(deps: LivechatRouterDeps): Router {
       }
       const { user } = session.record;
       const mapped = mapClaims(user.claims, config.profile);
-      if (!mapped.ok) throw new HttpProblem(403, 'profile_refused', 'This account cannot use live chat', mapped.message);
+      if (!mapped.ok) throw new HttpProblem({ status: 403, code: 'profile_refused', title: 'This account cannot use live chat', detail: mapped.message });
       // A browser that went away needs no ticket: cancel the upstream call and free its slot
       // under the concurrency cap at once, instead of holding it until the deadline.
       const gone = new AbortController();
@@ -83,7 +90,7 @@ export function createLivechatRouter(deps: LivechatRouterDeps): Router {
       try {
         const { ticket, expiresAt } = await onetalk.requestAuthTicket(mapped.user, { signal: gone.signal });
         res.setHeader('Cache-Control', 'no-store');
-        res.json({ ticket, expiresAt });
+        res.json({ ticket, expiresAt } satisfies Ticket);
       } finally {
         res.off('close', onClose);
       }

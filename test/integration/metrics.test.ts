@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { createMetricsServer } from '../../src/http/metrics.js';
+import { createMetricsServer } from '../../src/ops/metrics.js';
 import { requestTicket, startSystem, TEST_API_KEY, type System } from '../helpers/gateway.js';
 
 const TOKEN = 'metrics-token-0123456789-abcdefghijklmnop';

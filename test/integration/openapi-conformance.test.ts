@@ -1,17 +1,17 @@
 /**
  * Real answers of the gateway checked against the OpenAPI document: running normally, with its
  * IdP down and with its Redis down; and every operation it lists is routed. The document's own
- * shape is in openapi-document.test.ts; the checker is in ../helpers/openapi-check.ts.
+ * shape is in openapi-document.test.ts; the checker (ajv) is in ../helpers/openapi-check.ts.
  */
 import type { Server } from 'node:http';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { createApp, type Gateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
-import { buildOpenApiDocument, openApiDocument, type HttpMethod, type OpenApiDocument } from '../../src/http/openapi.js';
+import { buildOpenApiDocument, type OpenApiDocument } from '../../src/openapi/index.js';
 import { requestTicket, startSystem, TEST_API_KEY, TEST_CLIENT_SECRET, TEST_SESSION_SECRET, type System } from '../helpers/gateway.js';
 import { issueLoginCookie } from '../helpers/login-cookie.js';
-import { conform, listen, operations, signedSessionCookie } from '../helpers/openapi-check.js';
+import { conform, listen, operations, signedSessionCookie, type HttpMethod } from '../helpers/openapi-check.js';
 
 const EMBEDDING_PAGE = 'https://shop.example.com';
 const METRICS_TOKEN = 'metrics-token-0123456789-abcdefghijklmnop';
@@ -146,7 +146,7 @@ describe('the OpenAPI document', function () {
     });
 
     describe('routes every operation it lists', () => {
-      for (const [method, path] of operations(openApiDocument)) {
+      for (const [method, path] of operations(buildOpenApiDocument())) {
         it(`${method.toUpperCase()} ${path}`, async () => {
           const init: RequestInit = { method: method.toUpperCase(), redirect: 'manual', headers: { accept: 'application/json' } };
           const res = await fetch(`${system.url}${path}`, init);

@@ -3,7 +3,7 @@ import { Agent, get } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { createGracefulShutdown, type GracefulShutdown } from '../../src/http/shutdown.js';
+import { createGracefulShutdown, type GracefulShutdown } from '../../src/ops/shutdown.js';
 import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
 
 function portOf(system: System): number {

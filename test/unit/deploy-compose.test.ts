@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config/index.js';
-import { shutdownDeadlineMs } from '../../src/http/shutdown.js';
+import { shutdownDeadlineMs } from '../../src/ops/shutdown.js';
 import { isSecretVariable, requiredVariables, schemaVariables } from '../helpers/deploy-config.js';
 import { composeDurationMs, haproxyCheckTiming, haproxyTimeMs, read, readCompose, repoRoot } from '../helpers/deploy-files.js';
 import { parseDockerfile } from '../helpers/dockerfile.js';

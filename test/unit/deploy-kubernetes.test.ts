@@ -8,7 +8,7 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/index.js';
-import { shutdownDeadlineMs } from '../../src/http/shutdown.js';
+import { shutdownDeadlineMs } from '../../src/ops/shutdown.js';
 import { isSecretVariable, requiredVariables, schemaVariables } from '../helpers/deploy-config.js';
 import { read, readKubernetes, repoRoot, type KubernetesObject } from '../helpers/deploy-files.js';
 import { parseDockerfile } from '../helpers/dockerfile.js';

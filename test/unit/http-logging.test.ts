@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { createLogger, createLogSink, redactUrl } from '../../src/http/index.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/ops/metrics.js';
 
 /** A reader that never finishes a write: what a stalled log collector looks like from here. */
 function stalledStream(): Writable {

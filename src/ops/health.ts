@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { SessionStore } from '../session/index.js';
-import { HttpProblem } from './problem.js';
+import { HttpProblem } from '../http/index.js';
+import type { Health, Ready } from './schemas.js';
 
 export interface HealthDeps {
   oidc: { readonly ready: boolean };
@@ -27,12 +28,12 @@ export function createHealthRouter(deps: HealthDeps): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok' } satisfies Health);
   });
   router.get('/readyz', async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     if (deps.draining?.()) {
-      throw new HttpProblem(503, 'not_ready', 'Not ready', 'Failing checks: draining.', { failing: 'draining' });
+      throw new HttpProblem({ status: 503, code: 'not_ready', title: 'Not ready', detail: 'Failing checks: draining.', extra: { failing: 'draining' } });
     }
     const checks = {
       oidcDiscovery: deps.oidc.ready,
@@ -40,9 +41,15 @@ export function createHealthRouter(deps: HealthDeps): Router {
     };
     const failing = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
     if (failing.length > 0) {
-      throw new HttpProblem(503, 'not_ready', 'Not ready', `Failing checks: ${failing.join(', ')}.`, { failing: failing.join(',') });
+      throw new HttpProblem({
+        status: 503,
+        code: 'not_ready',
+        title: 'Not ready',
+        detail: `Failing checks: ${failing.join(', ')}.`,
+        extra: { failing: failing.join(',') },
+      });
     }
-    res.json({ status: 'ready', checks: { oidcDiscovery: 'ok', sessionStore: 'ok' } });
+    res.json({ status: 'ready', checks: { oidcDiscovery: 'ok', sessionStore: 'ok' } } satisfies Ready);
   });
   return router;
 }

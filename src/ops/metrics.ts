@@ -13,9 +13,8 @@ import express, { Router } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HttpServerSettings } from '../config/index.js';
 import type { BreakerState, OneTalkObserver, OneTalkStats } from '../onetalk/index.js';
-import { errorHandler } from './error-handler.js';
-import { createHttpServer } from './listener.js';
-import { HttpProblem } from './problem.js';
+import { errorHandler, HttpProblem, notFound, notFoundProblem } from '../http/index.js';
+import { createHttpServer } from '../http/listener.js';
 
 /** What the gauges read at scrape time. */
 export interface MetricsSources {
@@ -186,9 +185,15 @@ export function metricsRouter(metrics: GatewayMetrics, options: MetricsRouterOpt
   const expected = options.token === undefined ? undefined : digest(options.token);
   const router = Router();
   router.get('/metrics', async (req, res) => {
-    if (expected === undefined && options.requireToken) throw new HttpProblem(404, 'not_found', 'Not found', 'No such route.');
+    if (expected === undefined && options.requireToken) throw notFoundProblem();
     if (expected !== undefined && !bearerMatches(req.headers.authorization, expected)) {
-      throw new HttpProblem(401, 'metrics_unauthorized', 'Unauthorized', 'Send the metrics bearer token.', {}, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
+      throw new HttpProblem({
+        status: 401,
+        code: 'metrics_unauthorized',
+        title: 'Unauthorized',
+        detail: 'Send the metrics bearer token.',
+        headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' },
+      });
     }
     const text = await metrics.registry.metrics();
     res.setHeader('Cache-Control', 'no-store');
@@ -212,7 +217,7 @@ export function createMetricsServer(metrics: GatewayMetrics, options: MetricsSer
   const app = express();
   app.disable('x-powered-by');
   app.use(metricsRouter(metrics, { token: options.token, requireToken: false }));
-  app.use((_req, _res, next) => next(new HttpProblem(404, 'not_found', 'Not found', 'No such route.')));
+  app.use(notFound);
   app.use(errorHandler);
   return createHttpServer(app, options.http);
 }

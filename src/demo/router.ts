@@ -53,6 +53,11 @@ export function createDemoRouter(options: DemoRouterOptions): Router {
     });
     res.type('html').send(html);
   });
+  // A page of this origin without the demo's script: the browser tests load /livechat.js into it
+  // as an embedding page would (an API answer's CSP, default-src 'none', would refuse the import).
+  router.get('/demo/blank', (_req, res) => {
+    res.set('Cache-Control', 'no-store').type('html').send('<!doctype html><html lang="en"><meta charset="utf-8"><title>blank</title></html>');
+  });
   router.get('/demo/config.json', (_req, res) => {
     const { emulatorUrl, widgetScriptUrl, widgetKey } = options;
     res.set('Cache-Control', 'no-store').json({ emulatorUrl, widgetScriptUrl, widgetKey });

@@ -127,10 +127,10 @@ describe('the widget client (/livechat.js) in Chromium', function () {
       context = await browser.newContext();
       page = await context.newPage();
       await page.exposeFunction('onSleep', () => onSleep());
-      // Straight back to a same-origin page without the demo's script, so only the test asks for
+      // Straight back to a same-origin page without the demo's script (/demo/blank), so only the test asks for
       // tickets. Landing on the demo page first let its own ticket request reach the emulator
       // after the first test's reset(), which then counted 3 ticket calls instead of 2.
-      await signInAt(page, demo, 'alice', '/healthz');
+      await signInAt(page, demo, 'alice', '/demo/blank');
     });
     after(async () => {
       await context?.close();
@@ -225,7 +225,7 @@ describe('the widget client (/livechat.js) in Chromium', function () {
     beforeEach(async () => {
       context = await browser.newContext();
       page = await context.newPage();
-      await page.goto(`${demo.url}healthz`);
+      await page.goto(`${demo.url}demo/blank`);
     });
     afterEach(async () => {
       await context?.close();
@@ -233,7 +233,7 @@ describe('the widget client (/livechat.js) in Chromium', function () {
 
     it('reports 401 once, with the login URL and a returnTo for this page, and does not retry', async () => {
       const out = await getTicketInPage(page);
-      const expected = `${demo.config.publicOrigin}/auth/login?returnTo=%2Fhealthz`;
+      const expected = `${demo.config.publicOrigin}/auth/login?returnTo=%2Fdemo%2Fblank`;
       expect(out).to.include({ ok: false, code: 'login_required', status: 401, loginUrl: expected });
       expect(out.loginRequired).to.deep.equal([expected]);
       expect(out.statuses).to.deep.equal([401]);
@@ -250,7 +250,7 @@ describe('the widget client (/livechat.js) in Chromium', function () {
       ]);
       await page.fill('input[name=login]', 'bob');
       await page.fill('input[name=password]', 'any password');
-      await Promise.all([page.waitForURL(`${demo.url}healthz`), page.click('button[type=submit]')]);
+      await Promise.all([page.waitForURL(`${demo.url}demo/blank`), page.click('button[type=submit]')]);
       const out = await getTicketInPage(page);
       expect(out.ok).to.equal(true);
     });

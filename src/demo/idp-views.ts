@@ -5,7 +5,7 @@
  * goes through `escapeHtml`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Provider } from './idp.js';
+import type { Provider } from './idp-provider.js';
 import type { DevUser } from './users.js';
 
 const MAX_FORM_BYTES = 16 * 1024;

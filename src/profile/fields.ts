@@ -2,7 +2,7 @@
  * Checks for the OneTalk fields that are identifiers, not free text: an address or a URL is
  * sent exactly as given or not at all, because a "repaired" one would point somewhere else.
  */
-import { codePointLength } from './text.js';
+import { codePointLength } from '../onetalk/text.js';
 
 /** Whitespace, controls, format characters (bidi overrides…) and lone surrogates. */
 const UNSAFE_IN_ADDRESS = /[\s\u0085\p{Cc}\p{Cf}\p{Cs}]/u;

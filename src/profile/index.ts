@@ -9,3 +9,4 @@ export { ownerId, ownerIdKeyFromApiKey, ownerIdOfClaims, ownerIdOfSession, OWNER
 export { displayUser, MAX_SESSION_CLAIM_LENGTH, pickSessionClaims } from './session.js';
 export type { DisplayUser } from './session.js';
 export type { CountryCode } from './phone.js';
+export { deepFreeze } from './deep-freeze.js';

@@ -8,7 +8,8 @@ import { emailField, httpUrlField } from './fields.js';
 import type { ClaimMapping } from './mapping.js';
 import { phoneField } from './phone.js';
 import type { CountryCode } from './phone.js';
-import { codePointLength, cutToCodePoints, LONE_SURROGATE, normaliseText } from './text.js';
+import { codePointLength, LONE_SURROGATE } from '../onetalk/text.js';
+import { cutToCodePoints, normaliseText } from './text.js';
 
 /** Options of {@link mapClaims}. */
 export interface MapOptions {

@@ -1,6 +1,7 @@
 import { createClient, type RedisClientType } from 'redis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import { backoffMs, withTimeout } from '../onetalk/index.js';
 import type { ReplayGuard } from '../session/index.js';
 import { RedisReplayGuard } from './replay-guard.js';
 import { RedisScripts } from './scripts.js';
@@ -27,12 +28,6 @@ export interface RedisResourceOptions {
   deadlineMs?: number;
   /** Longest pause between reconnection attempts, in ms. Default 2000. */
   maxReconnectDelayMs?: number;
-}
-
-/** Exponential backoff with jitter, capped: recovery within about `maxMs` of Redis returning. */
-function reconnectDelay(retries: number, maxMs: number): number {
-  const base = Math.min(maxMs, 50 * 2 ** Math.min(retries, 16));
-  return Math.round(base * (0.8 + Math.random() * 0.2));
 }
 
 /** The error as a log field: name, code and message, never the client options (the URL has the password). */
@@ -67,7 +62,8 @@ export function createRedisResources(config: Config, logger: Logger, options: Re
     socket: {
       connectTimeout: 2000,
       socketTimeout: 5000,
-      reconnectStrategy: (retries) => reconnectDelay(retries, maxDelay),
+      // Capped: recovery within about `maxDelay` of Redis returning.
+      reconnectStrategy: (retries) => backoffMs(retries, { baseMs: 50, maxMs: maxDelay }),
     },
   });
 
@@ -112,16 +108,7 @@ export function createRedisResources(config: Config, logger: Logger, options: Re
       }
       // Let in-flight commands finish, but never let shutdown wait on a Redis that stopped
       // answering: the deadline bounds close() whatever the client's own promise does.
-      let timer: NodeJS.Timeout | undefined;
-      const graceful = client.close().catch(() => client.destroy());
-      const forced = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          client.destroy();
-          resolve();
-        }, deadlineMs);
-      });
-      await Promise.race([graceful, forced]);
-      clearTimeout(timer);
+      await withTimeout(client.close().catch(() => client.destroy()), deadlineMs, () => client.destroy());
     },
   };
 }

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { withTimeout } from '../onetalk/index.js';
 import { mapClaims, pickSessionClaims, type MapOptions } from '../profile/index.js';
 import type { LoadedSession, SessionRecord, Sessions, SessionTokens } from '../session/index.js';
-import type { LoginSync, LoginSyncLogger } from './login-sync.js';
+import type { LoginSync, LoginSyncLogger } from './contact-on-sign-in.js';
 import type { OidcClient, RefreshOutcome } from './oidc.js';
 
 /** The slice of a pino logger used here (the request's `req.log`, or the app's). */

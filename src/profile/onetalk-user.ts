@@ -4,8 +4,8 @@
 import { FIELD_LIMITS } from '../onetalk/types.js';
 import type { Endpoint, TicketUser } from '../onetalk/types.js';
 import { asClaims, firstAccepted, firstText, stringClaim } from './claims.js';
-import { emailField, httpUrlField } from './fields.js';
-import type { ClaimMapping } from './mapping.js';
+import { emailField, httpUrlField } from './identifiers.js';
+import type { ClaimMapping } from './claim-mapping.js';
 import { phoneField } from './phone.js';
 import type { CountryCode } from './phone.js';
 import { codePointLength, LONE_SURROGATE } from '../onetalk/text.js';

@@ -9,8 +9,8 @@ import { authParams, clientAuthMethod, clientPrivateKey, clientSecret, usePar } 
 import { isLoopbackHost, isSecureOrLoopback, parseOrigin } from './url.js';
 
 /**
- * The environment schema: one entry per variable of shared/DESIGN.md plus the knobs the issues
- * add. Each variable is validated on its own, so one start-up error can name every bad variable.
+ * The environment schema: one entry per variable of shared/DESIGN.md plus the operational knobs
+ * (timeouts, limits, upstream policy). Each variable is validated on its own, so one start-up error can name every bad variable.
  * Secure defaults live here: plain http only towards loopback, long session secrets, short idle
  * sessions.
  */

@@ -9,7 +9,7 @@
  *   or at worst the same contact data was saved twice and a ticket minted that nobody receives
  *   (it expires unused within the hour); the contact upsert itself is idempotent;
  * - 502/503/504 from OneTalk or a proxy in front of it, and 429: the upstream says it did not
- *   handle the request and asks us to come back (the issue asks for these explicitly);
+ *   handle the request and asks us to come back;
  * and never after a timeout of an attempt that may have been processed, a 500, a validation
  * answer (40001/40002), "no tier" (49900), a refused key, or a response we could not read.
  */

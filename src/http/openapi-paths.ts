@@ -159,31 +159,28 @@ function publicDocument(description: string, mediaType: string, schema: SchemaOb
   return answers;
 }
 
-const widget: PathItemObject = {
-  get: {
-    operationId: 'widgetScript',
-    tags: ['livechat'],
-    summary: 'The widget client script (public, no session, no secret)',
-    security: PUBLIC,
-    responses: publicDocument('Loadable from any embedding page (CORS `*`, cross-origin resource policy).', 'text/javascript', { type: 'string' }, {
-      ETag: { required: true, schema: { type: 'string' } },
-      'Access-Control-Allow-Origin': { required: true, schema: { const: '*' } },
-    }),
-  },
-};
+/** A browser module any embedding page may load (CORS `*`, cross-origin resource policy). */
+function publicScript(operationId: string, summary: string): PathItemObject {
+  return {
+    get: {
+      operationId,
+      tags: ['livechat'],
+      summary,
+      security: PUBLIC,
+      responses: publicDocument('Loadable from any embedding page (CORS `*`, cross-origin resource policy).', 'text/javascript', { type: 'string' }, {
+        ETag: { required: true, schema: { type: 'string' } },
+        'Access-Control-Allow-Origin': { required: true, schema: { const: '*' } },
+      }),
+    },
+  };
+}
 
-const widgetAdapter: PathItemObject = {
-  get: {
-    operationId: 'widgetAdapterScript',
-    tags: ['livechat'],
-    summary: 'The OneTalk widget adapter (an ES module importing /livechat.js; public, no session, no secret)',
-    security: PUBLIC,
-    responses: publicDocument('Loadable from any embedding page (CORS `*`, cross-origin resource policy).', 'text/javascript', { type: 'string' }, {
-      ETag: { required: true, schema: { type: 'string' } },
-      'Access-Control-Allow-Origin': { required: true, schema: { const: '*' } },
-    }),
-  },
-};
+const widget = publicScript('widgetScript', 'The widget client script (public, no session, no secret)');
+
+const widgetAdapter = publicScript(
+  'widgetAdapterScript',
+  'The OneTalk widget adapter (an ES module importing /livechat.js; public, no session, no secret)',
+);
 
 const document: PathItemObject = {
   get: {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
+import { deepFreeze } from '../profile/index.js';
 import { sessionCookieName } from '../session/index.js';
 import { components } from './openapi-components.js';
 import { paths } from './openapi-paths.js';
@@ -26,14 +27,6 @@ export type {
   ResponseObject,
   SchemaObject,
 } from './openapi-types.js';
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
 
 /**
  * Builds the document. `publicOrigin` (PUBLIC_URL's origin) names the server and decides the

@@ -38,13 +38,8 @@ export function emailLocalPart(value: string): string | undefined {
  * them to everyone who sees the contact, and browsers block them for images anyway.
  */
 export function httpUrlField(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const url = URL.parse(value);
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) return undefined;
   if (url.username !== '' || url.password !== '' || url.hostname === '') return undefined;
   return url.href;
 }

@@ -55,6 +55,14 @@ module.exports = {
       to: { path: anyOf(WINGS), pathNot: '^src/(emulator|sync)/' },
     },
     {
+      name: 'emulator-reads-the-document-itself',
+      comment:
+        "the emulator plays OneTalk's side of the contract: its limits, paths and lifetimes come from the document (src/emulator/document.ts), never from the client it tests, so a wrong value on our side fails instead of passing on both; the wire types may be shared",
+      severity: 'error',
+      from: { path: '^src/emulator/' },
+      to: { path: '^src/onetalk/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'no-circular',
       comment: 'no import cycles, between folders or within one',
       severity: 'error',

@@ -6,7 +6,7 @@
  */
 import { median, type BenchResults, type TargetResult } from './bench.js';
 
-/** One target of issue 7 and how this run did against it. */
+/** One performance target (README's Benchmarks) and how this run did against it. */
 export interface Verdict {
   target: string;
   figure: string;
@@ -72,7 +72,7 @@ function versus(a: TargetResult, b: TargetResult): string {
   return `${pairedRatio(a, b).toFixed(2)} × (${cpuRatio(a, b).toFixed(2)} by CPU per request)`;
 }
 
-/** Issue 17's targets, judged on this run at the judged connection count. */
+/** The performance targets, judged on this run at the judged connection count. */
 export function verdicts(results: BenchResults): Verdict[] {
   const get = byId(results);
   const [floor, memory, redis, peer, peerUserinfo] = ['floor', 'session-memory', 'session-redis', 'peer', 'peer-userinfo'].map(get);

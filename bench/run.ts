@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs issue 7's five scenarios on loopback, prints the markdown report and
+ * `npm run bench`: runs the five load scenarios on loopback, prints the markdown report and
  * writes `bench/results.json` (figures, verdicts and machine facts). About 2½ minutes.
  */
 import { writeFile } from 'node:fs/promises';

@@ -2,7 +2,7 @@ import express, { type Express, type Router } from 'express';
 import type { Logger } from 'pino';
 import { createBackchannelLogoutRouter } from './auth/backchannel-router.js';
 import { MemoryReplayGuard } from './auth/backchannel-replay.js';
-import { createLoginSync } from './auth/login-sync.js';
+import { createLoginSync } from './auth/contact-on-sign-in.js';
 import { createAuthRouter } from './auth/routes.js';
 import { OidcClient } from './auth/oidc.js';
 import { loginBindingFor } from './auth/binding.js';

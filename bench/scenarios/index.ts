@@ -1,4 +1,4 @@
-/** The load scenarios of issue 7, in report order; scenario 5 (memory) is `measureSessionMemory`. */
+/** The load scenarios, in report order; scenario 5 (memory) is `measureSessionMemory`. */
 import { ceiling } from './ceiling.js';
 import { floor } from './floor.js';
 import { peer } from './peer.js';

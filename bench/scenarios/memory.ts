@@ -8,7 +8,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setImmediate as tick } from 'node:timers/promises';
 import { defaultClaimMapping } from '../../src/profile/index.js';
-import { pickSessionClaims } from '../../src/profile/session.js';
+import { pickSessionClaims } from '../../src/profile/kept-claims.js';
 import { MemorySessionStore, newSessionId, type SessionRecord } from '../../src/session/index.js';
 import type { MemoryFigures } from '../types.js';
 

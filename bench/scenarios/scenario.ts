@@ -22,7 +22,7 @@ export interface Started {
 }
 
 /**
- * A load scenario of issue 7. Two phases, because all sign-ins go through one IdP whose
+ * A load scenario. Two phases, because all sign-ins go through one IdP whose
  * clients are fixed when it starts: `prepare` binds ports and names clients, `start` builds the
  * apps, signs in and checks that each target answers what it should.
  */

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { ReplayGuard } from '../session/index.js';
 
 export type { ReplayGuard };
@@ -10,30 +11,23 @@ export interface MemoryReplayGuardOptions {
 }
 
 /**
- * One instance's memory. Only validly signed tokens reach it, so only the IdP can fill it; the
+ * One instance's memory of accepted logout tokens, on lru-cache (each id expires with its
+ * token's replay window). Only validly signed tokens reach it, so only the IdP can fill it; the
  * bound is a backstop, not a defence against strangers.
  */
 export class MemoryReplayGuard implements ReplayGuard {
-  readonly #seen = new Map<string, number>();
-  readonly #maxEntries: number;
-  readonly #now: () => number;
+  readonly #seen: LRUCache<string, true>;
 
   constructor(options: MemoryReplayGuardOptions = {}) {
-    this.#maxEntries = options.maxEntries ?? 10_000;
-    this.#now = options.now ?? Date.now;
+    // ttlResolution 0 reads the clock at every check, so a fake clock in tests moves expiry at once.
+    this.#seen = new LRUCache({ max: options.maxEntries ?? 10_000, ttlResolution: 0, perf: { now: options.now ?? Date.now } });
   }
 
   async firstUse(jti: string, ttlMs: number): Promise<boolean> {
-    const now = this.#now();
-    const until = this.#seen.get(jti);
-    if (until !== undefined && until > now) return false;
-    for (const [id, expiry] of this.#seen) if (expiry <= now) this.#seen.delete(id);
-    while (this.#seen.size >= this.#maxEntries) {
-      const oldest = this.#seen.keys().next();
-      if (oldest.done) break;
-      this.#seen.delete(oldest.value);
-    }
-    this.#seen.set(jti, now + ttlMs);
+    if (this.#seen.has(jti)) return false;
+    // Full: forget ids whose window has passed before lru-cache forgets the oldest live one.
+    if (this.#seen.size >= this.#seen.max) this.#seen.purgeStale();
+    this.#seen.set(jti, true, { ttl: ttlMs });
     return true;
   }
 
@@ -41,4 +35,3 @@ export class MemoryReplayGuard implements ReplayGuard {
     this.#seen.delete(jti);
   }
 }
-

@@ -1,6 +1,7 @@
 import * as client from 'openid-client';
 import type { Logger } from 'pino';
 import type { ClientAuthentication } from '../config/index.js';
+import { backoffMs } from '../onetalk/index.js';
 import { clientAuthFor } from './client-auth.js';
 import { describeIdpFailure, LoginError } from './oidc-errors.js';
 import { IdpTokens, missingScopes, type LoginResult, type RefreshOutcome } from './oidc-results.js';
@@ -108,13 +109,12 @@ export class OidcClient {
     } catch (err) {
       if (this.stopped) return;
       this.lastError = err instanceof Error ? err.message : String(err);
-      const delay = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** Math.min(this.attempts - 1, 16));
-      const jittered = Math.round(delay * (0.8 + Math.random() * 0.4));
-      const line = { issuer: issuerUrl, attempts: this.attempts, retryInMs: jittered, error: this.lastError };
+      const delay = backoffMs(this.attempts - 1, { baseMs: this.retry.initialDelayMs, maxMs: this.retry.maxDelayMs });
+      const line = { issuer: issuerUrl, attempts: this.attempts, retryInMs: delay, error: this.lastError };
       // A setup problem needs a person, not patience: say so at error level.
       if (err instanceof SetupError) this.logger.error(line, 'OIDC setup does not match the IdP');
       else this.logger.warn(line, 'OIDC discovery failed');
-      this.timer = setTimeout(() => void this.discoverOnce(), jittered);
+      this.timer = setTimeout(() => void this.discoverOnce(), delay);
       this.timer.unref();
     }
   }

@@ -13,9 +13,10 @@
  * bounded, by re-reading the session until its generation moves.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { withTimeout } from '../onetalk/index.js';
 import { mapClaims, pickSessionClaims, type MapOptions } from '../profile/index.js';
 import type { LoadedSession, SessionRecord, Sessions, SessionTokens } from '../session/index.js';
-import type { LoginSync, LoginSyncLogger } from './login-sync.js';
+import type { LoginSync, LoginSyncLogger } from './contact-on-sign-in.js';
 import type { OidcClient, RefreshOutcome } from './oidc.js';
 
 /** The slice of a pino logger used here (the request's `req.log`, or the app's). */
@@ -222,13 +223,8 @@ export function createRevalidator(options: RevalidatorOptions): Revalidator {
   }
 
   /** The flight's result, or PENDING once `waitMs` has passed. */
-  async function bounded(result: Promise<Result>): Promise<Result> {
-    const timer = new AbortController();
-    try {
-      return await Promise.race([result, sleep(waitMs, PENDING, { signal: timer.signal })]);
-    } finally {
-      timer.abort();
-    }
+  function bounded(result: Promise<Result>): Promise<Result> {
+    return withTimeout(result, waitMs, () => PENDING);
   }
 
   return {

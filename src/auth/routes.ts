@@ -5,7 +5,7 @@ import { HttpProblem, requireCsrfHeaderOrOrigin, type OriginPolicy } from '../ht
 import { displayUser, mapClaims, ownerIdOfSession, pickSessionClaims } from '../profile/index.js';
 import type { LoginTransactionStore, Sessions } from '../session/index.js';
 import { loginBindingFor, type LoginBinding } from './binding.js';
-import type { LoginSync } from './login-sync.js';
+import type { LoginSync } from './contact-on-sign-in.js';
 import { LoginError, type LoginResult, type OidcClient } from './oidc.js';
 import type { Revalidator } from './revalidate.js';
 import { safeReturnTo } from './return-to.js';

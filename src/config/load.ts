@@ -1,11 +1,14 @@
 import type { CountryCode } from 'libphonenumber-js';
 import defaults from '../../config/defaults.json' with { type: 'json' };
 import type { UpstreamPolicy } from '../onetalk/policy.js';
-import { defaultClaimMapping, ownerIdKeyFromApiKey, type ClaimMapping } from '../profile/index.js';
+import { deepFreeze, defaultClaimMapping, ownerIdKeyFromApiKey, type ClaimMapping } from '../profile/index.js';
 import { clientAuthentication, clientAuthenticationProblems, type ClientAuthentication } from './oidc.js';
 import { oneTalkSettings } from './onetalk.js';
+import { configError, issuesOf } from './problems.js';
 import { redisSettings, type RedisConnection } from './redis.js';
-import { checkedEnvSchema, envSchema, removedVariables } from './schema.js';
+import { checkedEnvSchema, removedVariables } from './schema.js';
+
+export { ConfigError } from './problems.js';
 import { isLoopbackHost } from './url.js';
 
 /** The gateway's whole configuration: parsed once at start-up, frozen, typed. */
@@ -114,24 +117,6 @@ export interface HttpServerSettings {
   readonly maxConnections: number;
 }
 
-/** Thrown when the environment is invalid; `problems` names every bad variable. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
-const VARIABLE_ORDER = Object.keys(envSchema.shape);
-
 /**
  * Reads the environment into a frozen {@link Config}. This is the only reader of `process.env`.
  * @throws ConfigError naming every missing or invalid variable at once (values are never echoed:
@@ -139,21 +124,13 @@ const VARIABLE_ORDER = Object.keys(envSchema.shape);
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = checkedEnvSchema.safeParse(env);
-  const issues = parsed.success ? [] : parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? ''), message: issue.message }));
+  const issues = parsed.success ? [] : issuesOf(parsed.error);
   // Rules across variables, on the raw values, so they are reported alongside every other problem.
   issues.push(...clientAuthenticationProblems(env, new Set(issues.map((issue) => issue.variable))));
   for (const [name, message] of Object.entries(removedVariables)) {
     if (env[name] !== undefined && env[name] !== '') issues.push({ variable: name, message });
   }
-  if (!parsed.success || issues.length) {
-    // In the schema's order, so a cross-variable rule reads next to the variable it names.
-    const rank = (variable: string) => {
-      const index = VARIABLE_ORDER.indexOf(variable);
-      return index === -1 ? VARIABLE_ORDER.length : index;
-    };
-    const problems = issues.sort((a, b) => rank(a.variable) - rank(b.variable)).map((i) => `${i.variable || '(environment)'}: ${i.message}`);
-    throw new ConfigError([...new Set(problems)]);
-  }
+  if (!parsed.success || issues.length) throw configError(issues);
   const e = parsed.data;
   const nodeEnv = e.NODE_ENV === 'production' || e.NODE_ENV === 'test' ? e.NODE_ENV : 'development';
   const issuer = e.OIDC_ISSUER_URL;

@@ -1,4 +1,4 @@
-import defaults from '../../config/defaults.json' with { type: 'json' };
+import { DEFAULT_POLICY } from '../onetalk/policy.js';
 import type { Env } from './schema.js';
 
 /** The ONETALK_* variables both the gateway and the sync CLI read (the key aside). */
@@ -26,11 +26,11 @@ export function oneTalkSettings(e: OneTalkEnv) {
     paths: { requestAuthTicket: e.ONETALK_TICKET_PATH, syncContact: e.ONETALK_SYNC_PATH },
     policy: {
       maxRetries: e.ONETALK_MAX_RETRIES,
-      retryBaseDelayMs: defaults.onetalkRetryBaseDelayMs,
+      retryBaseDelayMs: DEFAULT_POLICY.retryBaseDelayMs,
       retryMaxDelayMs: e.ONETALK_RETRY_MAX_DELAY_MS,
       breakerThreshold: e.ONETALK_BREAKER_THRESHOLD,
       breakerCooldownMs: e.ONETALK_BREAKER_COOLDOWN_MS,
-      breakerWindowMs: defaults.onetalkBreakerWindowMs,
+      breakerWindowMs: DEFAULT_POLICY.breakerWindowMs,
     },
   };
 }

@@ -1,4 +1,4 @@
-import { ConfigError } from './load.js';
+import { configError, issuesOf } from './problems.js';
 import { envSchema } from './schema.js';
 
 /**
@@ -7,7 +7,7 @@ import { envSchema } from './schema.js';
  * @throws ConfigError when PORT is invalid.
  */
 export function portFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const parsed = envSchema.shape.PORT.safeParse(env.PORT);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `PORT: ${issue.message}`));
-  return parsed.data;
+  const parsed = envSchema.pick({ PORT: true }).safeParse({ PORT: env.PORT });
+  if (!parsed.success) throw configError(issuesOf(parsed.error));
+  return parsed.data.PORT;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clean } from './rules.js';
+import { clean, optionalIntIn } from './rules.js';
 
 /**
  * Where Redis is: one node (`REDIS_URL`), a master found through Sentinel
@@ -125,19 +125,7 @@ export const redisVariables = {
   REDIS_CLUSTER_URLS: redisNodeList(6379),
   // Unset is undefined here (the default applies in `redisSettings`), so a value set for a mode
   // that never waits can be refused.
-  REDIS_REPLICA_WAIT_MS: z
-    .string()
-    .trim()
-    .optional()
-    .transform((s) => (s ? s : undefined))
-    .pipe(
-      z
-        .string()
-        .regex(/^\d+$/, 'must be a whole number')
-        .transform(Number)
-        .pipe(z.number().int().max(10_000, 'must be at most 10000'))
-        .optional(),
-    ),
+  REDIS_REPLICA_WAIT_MS: optionalIntIn(0, 10_000),
 };
 
 type RedisEnv = z.output<z.ZodObject<typeof redisVariables>>;

@@ -2,14 +2,17 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js';
 import defaults from '../../config/defaults.json' with { type: 'json' };
+import { DEFAULT_POLICY, MAX_RETRIES_LIMIT } from '../onetalk/policy.js';
+import { codePointLength } from '../onetalk/text.js';
+import { DEFAULT_PATHS } from '../onetalk/types.js';
 import { redisRules, redisVariables } from './redis.js';
-import { clean } from './rules.js';
+import { clean, optionalIntIn } from './rules.js';
 import { authParams, clientAuthMethod, clientPrivateKey, clientSecret, usePar } from './oidc.js';
 import { isLoopbackHost, isSecureOrLoopback, parseOrigin } from './url.js';
 
 /**
- * The environment schema: one entry per variable of shared/DESIGN.md plus the knobs the issues
- * add. Each variable is validated on its own, so one start-up error can name every bad variable.
+ * The environment schema: one entry per variable of shared/DESIGN.md plus the operational knobs
+ * (timeouts, limits, upstream policy). Each variable is validated on its own, so one start-up error can name every bad variable.
  * Secure defaults live here: plain http only towards loopback, long session secrets, short idle
  * sessions.
  */
@@ -179,19 +182,20 @@ export const envSchema = z.object({
     .optional()
     .transform((u) => u ?? new URL(defaults.onetalkBaseUrl)),
   ONETALK_TIMEOUT_MS: intIn(100, 120_000, defaults.onetalkTimeoutMs),
-  ONETALK_TICKET_PATH: pathText('/v1/user/request_auth_ticket'),
-  ONETALK_SYNC_PATH: pathText('/api/integration/v1/user/sync_contact'),
-  ONETALK_MAX_RETRIES: intIn(0, 5, defaults.onetalkMaxRetries),
-  ONETALK_RETRY_MAX_DELAY_MS: intIn(10, 60_000, defaults.onetalkRetryMaxDelayMs),
-  ONETALK_BREAKER_THRESHOLD: intIn(1, 100_000, defaults.onetalkBreakerThreshold),
-  ONETALK_BREAKER_COOLDOWN_MS: intIn(100, 3_600_000, defaults.onetalkBreakerCooldownMs),
-  ONETALK_MAX_CONCURRENT: intIn(1, 100_000, defaults.onetalkMaxConcurrent),
-  ONETALK_MAX_QUEUE: intIn(0, 1_000_000, defaults.onetalkMaxQueue),
+  // The client's own defaults (paths, upstream policy), stated once in src/onetalk.
+  ONETALK_TICKET_PATH: pathText(DEFAULT_PATHS.requestAuthTicket),
+  ONETALK_SYNC_PATH: pathText(DEFAULT_PATHS.syncContact),
+  ONETALK_MAX_RETRIES: intIn(0, MAX_RETRIES_LIMIT, DEFAULT_POLICY.maxRetries),
+  ONETALK_RETRY_MAX_DELAY_MS: intIn(10, 60_000, DEFAULT_POLICY.retryMaxDelayMs),
+  ONETALK_BREAKER_THRESHOLD: intIn(1, 100_000, DEFAULT_POLICY.breakerThreshold),
+  ONETALK_BREAKER_COOLDOWN_MS: intIn(100, 3_600_000, DEFAULT_POLICY.breakerCooldownMs),
+  ONETALK_MAX_CONCURRENT: intIn(1, 100_000, DEFAULT_POLICY.maxConcurrent),
+  ONETALK_MAX_QUEUE: intIn(0, 1_000_000, DEFAULT_POLICY.maxQueue),
   CUSTOMER_USER_ID_PREFIX: z
     .string()
     .optional()
     .transform((s) => s ?? '')
-    .refine((s) => [...s].length < 100, 'must be shorter than 100 characters (customerUserID is 1..100)'),
+    .refine((s) => codePointLength(s) < 100, 'must be shorter than 100 characters (customerUserID is 1..100)'),
   // Keys the opaque user id of GET /auth/session. Apart from SESSION_SECRET, whose rotation must
   // not change the ids (every widget would be logged out); when absent, derived from the API key.
   USER_ID_SECRET: z
@@ -228,19 +232,7 @@ export const envSchema = z.object({
     .transform((v) => (v === undefined ? defaults.syncContactOnLogin : v === 'true')),
   METRICS_TOKEN: metricsToken,
   // Empty is unset, as `.env.example` leaves it.
-  METRICS_PORT: z
-    .string()
-    .trim()
-    .optional()
-    .transform((s) => (s ? s : undefined))
-    .pipe(
-      z
-        .string()
-        .regex(/^\d+$/, 'must be a whole number')
-        .transform(Number)
-        .pipe(z.number().int().min(1, 'must be at least 1').max(65535, 'must be at most 65535'))
-        .optional(),
-    ),
+  METRICS_PORT: optionalIntIn(1, 65535),
   METRICS_HOST: bindHost(defaults.metricsHost),
   TRUST_PROXY: trustProxy,
   LOG_LEVEL: z

@@ -6,10 +6,10 @@
  */
 import { oneTalkSettings } from './onetalk.js';
 import type { UpstreamPolicy } from '../onetalk/policy.js';
-import { ConfigError } from './load.js';
+import { configError, issuesOf } from './problems.js';
 import { envSchema } from './schema.js';
 
-export { ConfigError } from './load.js';
+export { ConfigError } from './problems.js';
 
 /** What the sync CLI needs to reach OneTalk. Frozen. */
 export interface SyncConfig {
@@ -52,10 +52,7 @@ export function loadSyncConfig(env: NodeJS.ProcessEnv = process.env, options: Lo
   // found now is one less surprise on the real run.
   const schema = options.dryRun ? onetalkSchema.partial({ ONETALK_API_KEY: true }) : onetalkSchema;
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
-    throw new ConfigError([...new Set(problems)]);
-  }
+  if (!parsed.success) throw configError(issuesOf(parsed.error));
   const e = parsed.data;
   const { paths, policy, ...rest } = oneTalkSettings(e);
   return Object.freeze({

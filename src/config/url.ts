@@ -23,13 +23,8 @@ export function isSecureOrLoopback(url: URL): boolean {
  * `undefined` when the text has a path, query, credentials or an unsupported scheme.
  */
 export function parseOrigin(text: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const url = URL.parse(text);
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
   if (url.username || url.password || url.search || url.hash) return undefined;
   // An origin has no path: `https://a.example/` and `https://a.example/x` are both refused.
   if (url.pathname !== '/' || text.endsWith('/')) return undefined;

@@ -4,6 +4,7 @@
  * says the user "unticked"). src/demo/idp.ts starts the server around it.
  */
 import { randomBytes } from 'node:crypto';
+import type { Grant, GrantModel } from './idp-provider.js';
 import { renderErrorPage, renderLogoutPage, renderPostLogoutPage } from './idp-views.js';
 import type { DevUser } from './users.js';
 
@@ -53,18 +54,7 @@ export interface DevIdpOptions {
   withheldScopes?: readonly string[];
 }
 
-// Local shapes of the oidc-provider objects the configuration callbacks receive.
-export interface Grant {
-  addOIDCScope(scope: string): void;
-  rejectOIDCScope(scope: string): void;
-  addOIDCClaims(claims: string[]): void;
-  save(): Promise<string>;
-  destroy(): Promise<void>;
-}
-export interface GrantModel {
-  new (init: { clientId: string; accountId: string }): Grant;
-  find(id: string): Promise<Grant | undefined>;
-}
+// Local shape of the context the configuration callbacks receive.
 interface OidcContext {
   type: string;
   body: unknown;

@@ -2,26 +2,14 @@
  * Pages of the development OpenID Provider, and the sign-in interaction routes that serve
  * them. Every page is self-contained (inline CSS, no web fonts): oidc-provider's defaults pull
  * fonts from a CDN, and the demo and tests must not leave loopback. Every interpolated value
- * goes through `escapeHtml`.
+ * goes through escape-html.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Provider } from './idp.js';
+import escapeHtml from 'escape-html';
+import type { Provider } from './idp-provider.js';
 import type { DevUser } from './users.js';
 
 const MAX_FORM_BYTES = 16 * 1024;
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch] ?? ch);
-}
 
 const STYLE = `
   body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1f2328;margin:0;padding:48px 16px}

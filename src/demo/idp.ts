@@ -10,39 +10,14 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { configuration, grantScopes, type DevIdpOptions, type GrantModel } from './idp-config.js';
+import { configuration, grantScopes, type DevIdpOptions } from './idp-config.js';
+import type { KoaMiddleware, Provider } from './idp-provider.js';
 import { handleInteraction, sendInteractionError } from './idp-views.js';
 import { DEMO_USERS } from './users.js';
 import type { DevUser } from './users.js';
 
 export type { DevClient, DevIdpOptions } from './idp-config.js';
-
-/** The part of oidc-provider's `Provider` this project uses (the package ships no types). */
-export interface Provider {
-  readonly issuer: string;
-  readonly Grant: GrantModel;
-  callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-  interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;
-  interactionFinished(
-    req: IncomingMessage,
-    res: ServerResponse,
-    result: Record<string, unknown>,
-    options?: { mergeWithLastSubmission?: boolean },
-  ): Promise<void>;
-  // `never[]` lets callers annotate listener parameters (events pass ctx, error, client, …).
-  on(event: string, listener: (...args: never[]) => void): this;
-  use(middleware: KoaMiddleware): this;
-}
-
-/** A pending sign-in, as oidc-provider reports it. */
-export interface Interaction {
-  uid: string;
-  prompt: { name: string };
-  params: Record<string, unknown>;
-  /** The grant loadExistingGrant found, when there is one. */
-  grantId?: string;
-  session?: { accountId: string };
-}
+export type { Interaction, KoaMiddleware, Provider } from './idp-provider.js';
 
 /** A running development IdP. */
 export interface DevIdp {
@@ -69,9 +44,6 @@ export interface DevIdp {
    */
   use(middleware: KoaMiddleware): void;
 }
-
-/** Koa middleware as oidc-provider runs it; `ctx` is Koa's context (the package ships no types). */
-export type KoaMiddleware = (ctx: never, next: () => Promise<void>) => Promise<void>;
 
 type ProviderConstructor = new (issuer: string, configuration: Record<string, unknown>) => Provider;
 

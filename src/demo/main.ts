@@ -5,7 +5,7 @@
  * one when its port is busy (PORT itself does not: asked for, it is kept or the demo stops).
  * Refuses NODE_ENV=production.
  */
-import { assertNotProduction, demoGatewayPort, DemoRefusedError } from '../config/demo.js';
+import { assertNotProduction, demoGatewayPort, DemoRefusedError } from './config.js';
 import { createLogger } from '../http/index.js';
 import { DEMO_USERS } from './users.js';
 import { startDemo } from './start.js';

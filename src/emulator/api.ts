@@ -7,7 +7,7 @@
  */
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_PATHS, type Endpoint } from '../onetalk/types.js';
+import type { Endpoint } from '../onetalk/types.js';
 import {
   DOCUMENTED_ERRORS,
   EMULATOR_ERRORS,
@@ -18,11 +18,12 @@ import {
 } from './codes.js';
 import type { SyncOutcome } from './contacts.js';
 import type { BodyKind, Emulator } from './core.js';
+import { DOCUMENT_PATHS } from './document.js';
 import { BODY_NOT_OBJECT, isJsonObject, validateContactBody } from './validate.js';
 
 /** The ticket route answers at the document's path and at the /api/integration copy some clients use. */
-export const TICKET_PATHS = [DEFAULT_PATHS.requestAuthTicket, `/api/integration${DEFAULT_PATHS.requestAuthTicket}`];
-export const SYNC_PATH = DEFAULT_PATHS.syncContact;
+export const TICKET_PATHS = [DOCUMENT_PATHS.requestAuthTicket, `/api/integration${DOCUMENT_PATHS.requestAuthTicket}`];
+export const SYNC_PATH = DOCUMENT_PATHS.syncContact;
 
 const SUCCESS_MESSAGES = { created: 'Contact created successfully', updated: 'Contact updated successfully' } as const;
 

@@ -2,7 +2,7 @@
  * `npm run emulator`: the OneTalk emulator alone, on 127.0.0.1, until SIGINT/SIGTERM.
  */
 import { pino } from 'pino';
-import { EmulatorConfigError, loadEmulatorConfig, type EmulatorConfig } from '../config/emulator.js';
+import { EmulatorConfigError, loadEmulatorConfig, type EmulatorConfig } from './config.js';
 import { startEmulator } from './index.js';
 
 /** The request the document gives as its example (its email is obfuscated in our copy). */

@@ -7,10 +7,10 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, errors, jwtVerify } from 'jose';
-import { TICKET_LIFETIME_MS } from '../onetalk/types.js';
+import { DOCUMENT_TICKET_LIFETIME_MS } from './document.js';
 
 /** Seconds a ticket lives: exactly one hour. */
-export const TICKET_LIFETIME_S = TICKET_LIFETIME_MS / 1000;
+export const TICKET_LIFETIME_S = DOCUMENT_TICKET_LIFETIME_MS / 1000;
 
 /** The claims every emulator ticket carries. */
 export interface TicketClaims {

@@ -4,7 +4,8 @@
  * This is deliberately independent of the gateway's own field rules (`src/onetalk/fields.ts`):
  * the emulator plays the other side of the contract, so a shared bug would hide itself.
  */
-import { FIELD_LIMITS, type Endpoint, type FieldName, type TicketUser } from '../onetalk/types.js';
+import type { Endpoint, FieldName, TicketUser } from '../onetalk/types.js';
+import { DOCUMENT_FIELD_LIMITS } from './document.js';
 import { phoneProblem } from './phone.js';
 
 /** The document's field order; the first failing field in this order is the one reported. */
@@ -52,7 +53,7 @@ export function codePointLength(text: string): number {
  */
 export function validateContactBody(endpoint: Endpoint, body: unknown): ValidationResult {
   if (!isJsonObject(body)) return { ok: false, field: '', message: BODY_NOT_OBJECT };
-  const limits = FIELD_LIMITS[endpoint];
+  const limits = DOCUMENT_FIELD_LIMITS[endpoint];
   const value: Partial<Record<FieldName, string>> = {};
 
   for (const field of FIELD_ORDER) {

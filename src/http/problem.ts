@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import escapeHtml from 'escape-html';
 import { z } from 'zod';
 import { setDocumentHeaders } from './security-headers.js';
 
@@ -81,8 +82,6 @@ export function sendProblem(res: Response, problem: HttpProblem, requestId?: str
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(body));
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 
 /**
  * A plain page for browsers that navigated here (the OIDC callback, a sign-in link): the same

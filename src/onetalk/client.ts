@@ -8,9 +8,9 @@
  * that arrives while the breaker's probe is in flight waits for its verdict; retries happen
  * inside the breaker, so a call that succeeded on its second attempt counts as one success.
  */
-import type { Dispatcher } from 'undici';
 import pkg from '../../package.json' with { type: 'json' };
-import { BreakerOpenError, createBreaker, type BreakerState } from './breaker.js';
+import type { OneTalkCallOptions, OneTalkClient, OneTalkClientOptions, OneTalkLogger, OneTalkObserver } from './client-types.js';
+import { BreakerOpenError, createBreaker, type UpstreamBreaker } from './breaker.js';
 import { Deadline } from './deadline.js';
 import { parseEnvelope } from './envelope.js';
 import type { SyncData, TicketData } from './envelope.js';
@@ -18,100 +18,65 @@ import { OneTalkError, OneTalkErrorCode, isOneTalkError, sanitizedCause } from '
 import { prepareBody } from './fields.js';
 import { ConcurrencyLimiter, ShedError, type Release } from './limiter.js';
 import { DEFAULT_POLICY, checkPolicy, isHealthFailure, minAttemptMs, outcomeKind, retryDelayMs, type UpstreamPolicy } from './policy.js';
-import { aborted, closedDuringCall, createTransport } from './transport.js';
+import { aborted, closedDuringCall, createTransport, type Transport } from './transport.js';
 import { DEFAULT_PATHS, TICKET_LIFETIME_MS } from './types.js';
-import type { AuthTicket, Endpoint, SyncContact, SyncResult, TicketUser } from './types.js';
+import type { Endpoint } from './types.js';
 
-/** The slice of a pino logger this client uses; pino's `Logger` satisfies it. */
-export interface OneTalkLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-/** One settled call, for metrics. Holds no body, ticket nor header. */
-export interface OneTalkCallEvent {
-  endpoint: Endpoint;
-  /** `ok`, or the error code without its prefix: `timeout`, `circuit_open`, `rate_limited`... */
-  outcome: string;
-  durationMs: number;
-  /** Attempts sent upstream (0 when refused before sending). */
-  attempts: number;
-}
-
-/** Receives what the client does; the gateway's metrics implement it. */
-export interface OneTalkObserver {
-  call?(event: OneTalkCallEvent): void;
-  breakerState?(state: BreakerState): void;
-}
-
-/** How to build a {@link OneTalkClient}. */
-export interface OneTalkClientOptions {
-  /** Origin (and optional path prefix) of the API, e.g. `https://onetalk-api.taptalk.io`. */
-  baseUrl: string;
-  /** The organization's secret API key. */
-  apiKey: string;
-  /** Whole-call deadline in ms: queueing, connecting, every attempt and backoff wait together. */
-  timeoutMs: number;
-  /** Overrides of {@link DEFAULT_POLICY}: retries, breaker, concurrency cap. */
-  policy?: Partial<UpstreamPolicy>;
-  /** Overrides of {@link DEFAULT_PATHS}, e.g. the `/api/integration` copy of the ticket path. */
-  paths?: Partial<Record<Endpoint, string>>;
-  /** Defaults to `onetalk-gateway/<version>`. */
-  userAgent?: string;
-  logger?: OneTalkLogger;
-  observer?: OneTalkObserver;
-  /** An injected undici dispatcher is used as given and left open by `close()`; the caller owns it. */
-  dispatcher?: Dispatcher;
-  /** Clock for `expiresAt` and Retry-After dates; defaults to `Date.now`. */
-  now?: () => number;
-  /** Source of backoff jitter in [0, 1); defaults to `Math.random`. */
-  random?: () => number;
-}
-
-/** Per-call options. */
-export interface OneTalkCallOptions {
-  /** Aborting rejects the call with `ONETALK_ABORTED` and tears down its connection. */
-  signal?: AbortSignal;
-}
-
-/** What the client is doing right now (read by the metrics at scrape time). */
-export interface OneTalkStats {
-  breaker: BreakerState;
-  inFlight: number;
-  queued: number;
-}
-
-/** A OneTalk API client. Every method rejects only with {@link OneTalkError}. */
-export interface OneTalkClient {
-  /** Mints a single-use auth ticket for `user` (and upserts the contact). Never cache the result. */
-  requestAuthTicket(user: TicketUser, opts?: OneTalkCallOptions): Promise<AuthTicket>;
-  /** Creates or updates the OneTalk contact for `contact`. */
-  syncContact(contact: SyncContact, opts?: OneTalkCallOptions): Promise<SyncResult>;
-  stats(): OneTalkStats;
-  /** Closes the client's own keep-alive connections and cancels calls in flight; later calls reject with `ONETALK_UNAVAILABLE`. */
-  close(): void;
-}
+export type { OneTalkCallEvent, OneTalkCallOptions, OneTalkClient, OneTalkClientOptions, OneTalkLogger, OneTalkObserver, OneTalkStats } from './client-types.js';
 
 const NOOP_LOGGER: OneTalkLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Builds a client. Throws a TypeError (without echoing the key) when options are unusable. */
 export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClient {
+  const parts = assemble(options);
+  return {
+    async requestAuthTicket(user, opts = {}) {
+      const { data, startedAt } = await call(parts, 'requestAuthTicket', user, opts);
+      const { userID, ticket } = data as TicketData;
+      // Conservative: counted from when we asked, not when OneTalk minted it; the JWT is opaque to us.
+      return { userID, ticket, expiresAt: new Date(startedAt + TICKET_LIFETIME_MS).toISOString() };
+    },
+    async syncContact(contact, opts = {}) {
+      const { data } = await call(parts, 'syncContact', contact, opts);
+      return { userID: data.userID, message: data.message };
+    },
+    stats: () => ({ breaker: parts.breaker.state, inFlight: parts.limiter.active, queued: parts.limiter.queued }),
+    close() {
+      parts.closed = true;
+      parts.breaker.shutdown();
+      parts.transport.close();
+    },
+  };
+}
+
+/** A client's settings and machinery, shared by its calls. */
+interface ClientParts {
+  readonly base: string;
+  readonly paths: Readonly<Record<Endpoint, string>>;
+  readonly timeoutMs: number;
+  readonly policy: UpstreamPolicy;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly logger: OneTalkLogger;
+  readonly observer: OneTalkObserver;
+  readonly transport: Transport;
+  readonly limiter: ConcurrencyLimiter;
+  readonly breaker: UpstreamBreaker;
+  /** Takes the key out of any text OneTalk sends back. */
+  readonly redact: (text: string) => string;
+  /** Calls in flight, cancelled together on close(). */
+  readonly inFlight: Set<Deadline>;
+  closed: boolean;
+}
+
+/** Step 1: checks the options and builds the transport, the queue and the breaker. */
+function assemble(options: OneTalkClientOptions): ClientParts {
   const { apiKey, timeoutMs } = options;
   const base = checkOptions(options);
   const policy = checkPolicy({ ...DEFAULT_POLICY, ...options.policy });
-  const paths = { ...DEFAULT_PATHS, ...options.paths };
-  const now = options.now ?? Date.now;
-  const random = options.random ?? Math.random;
   const logger = options.logger ?? NOOP_LOGGER;
   const observer = options.observer ?? {};
-  const transport = createTransport({
-    base,
-    apiKey,
-    userAgent: options.userAgent ?? `${pkg.name}/${pkg.version}`,
-    dispatcher: options.dispatcher,
-  });
+  const transport = createTransport({ base, apiKey, userAgent: options.userAgent ?? `${pkg.name}/${pkg.version}`, dispatcher: options.dispatcher });
   const limiter = new ConcurrencyLimiter({ maxConcurrent: policy.maxConcurrent, maxQueue: policy.maxQueue, priorHoldMs: timeoutMs });
   const breaker = createBreaker({
     threshold: policy.breakerThreshold,
@@ -123,95 +88,101 @@ export function createOneTalkClient(options: OneTalkClientOptions): OneTalkClien
       observer.breakerState?.(state);
     },
   });
-  // If OneTalk ever echoed the header back in a message, it still would not reach an error.
-  const redact = (text: string) => text.split(apiKey).join('[redacted]');
-  let closed = false;
-  // Calls in flight, cancelled together when the breaker's controller fires on close(). One
-  // listener here rather than one per call on that signal: a thousand concurrent calls would
-  // otherwise hang a thousand listeners on one AbortSignal.
   const inFlight = new Set<Deadline>();
+  // One listener here rather than one per call on the breaker's signal: a thousand concurrent
+  // calls would otherwise hang a thousand listeners on one AbortSignal.
   breaker.signal.addEventListener('abort', () => {
     for (const deadline of inFlight) deadline.cancel('shutdown');
   });
-
-  /** Attempts until success, a failure that must not be retried, or no budget left. */
-  async function attempts(endpoint: Endpoint, body: string, deadline: Deadline, count: CallCount): Promise<TicketData | SyncData> {
-    for (let retry = 0; ; retry++) {
-      try {
-        count.sent += 1;
-        const res = await transport.post(endpoint, base + paths[endpoint], body, deadline);
-        count.status = res.status;
-        return parseEnvelope(endpoint, res.status, res.headers, res.data, { now, redact });
-      } catch (err) {
-        const delay = retry < policy.maxRetries ? retryDelayMs(err, retry, policy, random) : undefined;
-        // Retry only if the wait leaves the next attempt a real chance inside the deadline.
-        if (delay === undefined || delay + minAttemptMs(timeoutMs) > deadline.remainingMs()) throw err;
-        logger.debug({ endpoint, retry: retry + 1, delayMs: delay, after: isOneTalkError(err) ? err.code : 'unknown' }, 'onetalk retry');
-        // Cut short: ABORTED if the caller gave up, else the failure that caused the wait.
-        if (!(await deadline.pause(delay))) throw deadline.cause === 'caller' ? aborted(endpoint) : err;
-      }
-    }
-  }
-
-  async function call(endpoint: Endpoint, input: unknown, opts: OneTalkCallOptions): Promise<{ data: TicketData | SyncData; startedAt: number }> {
-    const startedAt = now();
-    const t0 = performance.now();
-    const count: CallCount = { sent: 0, status: undefined };
-    let failure: unknown;
-    let deadline: Deadline | undefined;
-    let release: Release | undefined;
-    try {
-      if (closed) throw new OneTalkError(OneTalkErrorCode.UNAVAILABLE, 'the OneTalk client is closed', { endpoint });
-      const body = JSON.stringify(prepareBody(endpoint, input));
-      if (opts.signal?.aborted) throw aborted(endpoint);
-      if (breaker.refusing()) throw circuitOpen(endpoint, breaker.retryAfterMs());
-      deadline = new Deadline(timeoutMs, opts.signal);
-      inFlight.add(deadline);
-      release = await acquire(limiter, endpoint, deadline, timeoutMs);
-      const active = deadline;
-      // Only a call that waited for the breaker's probe can be this late.
-      const ready = () => {
-        if (active.remainingMs() < minAttemptMs(timeoutMs)) throw tooLate(endpoint, 0);
-      };
-      return { data: await breaker.run(() => attempts(endpoint, body, active, count), { signal: active.signal, ready }), startedAt };
-    } catch (e) {
-      failure = translate(endpoint, e, deadline);
-      throw failure;
-    } finally {
-      // Slot hold times are learnt only from calls that went upstream and were not cut short
-      // by their caller or by close(): those say nothing about OneTalk.
-      release?.(count.sent > 0 && deadline?.cause !== 'caller' && deadline?.cause !== 'shutdown');
-      if (deadline) {
-        inFlight.delete(deadline);
-        deadline.dispose();
-      }
-      const durationMs = performance.now() - t0;
-      const outcome = failure === undefined ? 'ok' : (failure as OneTalkError).code;
-      const upstreamStatus = (failure as OneTalkError | undefined)?.upstreamStatus ?? count.status;
-      // One line per call, safe by construction: no key, body, ticket nor headers.
-      logger.debug({ endpoint, upstreamStatus, outcome, attempts: count.sent, durationMs: Math.round(durationMs) }, 'onetalk call');
-      observer.call?.({ endpoint, outcome: outcomeKind(failure), durationMs, attempts: count.sent });
-    }
-  }
-
   return {
-    async requestAuthTicket(user, opts = {}) {
-      const { data, startedAt } = await call('requestAuthTicket', user, opts);
-      const { userID, ticket } = data as TicketData;
-      // Conservative: counted from when we asked, not when OneTalk minted it; the JWT is opaque to us.
-      return { userID, ticket, expiresAt: new Date(startedAt + TICKET_LIFETIME_MS).toISOString() };
-    },
-    async syncContact(contact, opts = {}) {
-      const { data } = await call('syncContact', contact, opts);
-      return { userID: data.userID, message: data.message };
-    },
-    stats: () => ({ breaker: breaker.state, inFlight: limiter.active, queued: limiter.queued }),
-    close() {
-      closed = true;
-      breaker.shutdown();
-      transport.close();
-    },
+    base,
+    paths: { ...DEFAULT_PATHS, ...options.paths },
+    timeoutMs,
+    policy,
+    now: options.now ?? Date.now,
+    random: options.random ?? Math.random,
+    logger,
+    observer,
+    transport,
+    limiter,
+    breaker,
+    // If OneTalk ever echoed the header back in a message, it still would not reach an error.
+    redact: (text) => text.split(apiKey).join('[redacted]'),
+    inFlight,
+    closed: false,
   };
+}
+
+/** Step 2: one call through the guards (breaker, queue, deadline), reported once it settles. */
+async function call(
+  parts: ClientParts,
+  endpoint: Endpoint,
+  input: unknown,
+  opts: OneTalkCallOptions,
+): Promise<{ data: TicketData | SyncData; startedAt: number }> {
+  const { breaker, limiter, timeoutMs } = parts;
+  const startedAt = parts.now();
+  const t0 = performance.now();
+  const count: CallCount = { sent: 0, status: undefined };
+  let failure: OneTalkError | undefined;
+  let deadline: Deadline | undefined;
+  let release: Release | undefined;
+  try {
+    if (parts.closed) throw new OneTalkError(OneTalkErrorCode.UNAVAILABLE, 'the OneTalk client is closed', { endpoint });
+    const body = JSON.stringify(prepareBody(endpoint, input));
+    if (opts.signal?.aborted) throw aborted(endpoint);
+    if (breaker.refusing()) throw circuitOpen(endpoint, breaker.retryAfterMs());
+    deadline = new Deadline(timeoutMs, opts.signal);
+    parts.inFlight.add(deadline);
+    release = await acquire(limiter, endpoint, deadline, timeoutMs);
+    const active = deadline;
+    // Only a call that waited for the breaker's probe can be this late.
+    const ready = () => {
+      if (active.remainingMs() < minAttemptMs(timeoutMs)) throw tooLate(endpoint, 0);
+    };
+    const data = await breaker.run(() => attempts(parts, endpoint, body, active, count), { signal: active.signal, ready });
+    return { data, startedAt };
+  } catch (e) {
+    failure = translate(endpoint, e, deadline);
+    throw failure;
+  } finally {
+    // Slot hold times are learnt only from calls that went upstream and were not cut short
+    // by their caller or by close(): those say nothing about OneTalk.
+    release?.(count.sent > 0 && deadline?.cause !== 'caller' && deadline?.cause !== 'shutdown');
+    if (deadline) {
+      parts.inFlight.delete(deadline);
+      deadline.dispose();
+    }
+    report(parts, endpoint, count, failure, performance.now() - t0);
+  }
+}
+
+/** Step 3: attempts until success, a failure that must not be retried, or no budget left. */
+async function attempts(parts: ClientParts, endpoint: Endpoint, body: string, deadline: Deadline, count: CallCount): Promise<TicketData | SyncData> {
+  const { policy, timeoutMs } = parts;
+  for (let retry = 0; ; retry++) {
+    try {
+      count.sent += 1;
+      const res = await parts.transport.post(endpoint, parts.base + parts.paths[endpoint], body, deadline);
+      count.status = res.status;
+      return parseEnvelope(endpoint, res.status, res.headers, res.data, { now: parts.now, redact: parts.redact });
+    } catch (err) {
+      const delay = retry < policy.maxRetries ? retryDelayMs(err, retry, policy, parts.random) : undefined;
+      // Retry only if the wait leaves the next attempt a real chance inside the deadline.
+      if (delay === undefined || delay + minAttemptMs(timeoutMs) > deadline.remainingMs()) throw err;
+      parts.logger.debug({ endpoint, retry: retry + 1, delayMs: delay, after: isOneTalkError(err) ? err.code : 'unknown' }, 'onetalk retry');
+      // Cut short: ABORTED if the caller gave up, else the failure that caused the wait.
+      if (!(await deadline.pause(delay))) throw deadline.cause === 'caller' ? aborted(endpoint) : err;
+    }
+  }
+}
+
+/** Step 4: one log line and one observer event per call, safe by construction: no key, body, ticket nor headers. */
+function report(parts: ClientParts, endpoint: Endpoint, count: CallCount, failure: OneTalkError | undefined, durationMs: number): void {
+  const outcome = failure === undefined ? 'ok' : failure.code;
+  const upstreamStatus = failure?.upstreamStatus ?? count.status;
+  parts.logger.debug({ endpoint, upstreamStatus, outcome, attempts: count.sent, durationMs: Math.round(durationMs) }, 'onetalk call');
+  parts.observer.call?.({ endpoint, outcome: outcomeKind(failure), durationMs, attempts: count.sent });
 }
 
 /**

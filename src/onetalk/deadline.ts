@@ -84,3 +84,24 @@ export class Deadline {
     this.#controller.abort();
   }
 }
+
+/**
+ * Settles as `work` does, or as `onTimeout` does (with its value, or rejecting with what it
+ * throws) once `ms` have passed first. The one timeout race of the code base: Redis operations,
+ * the readiness probe and waits for a session's re-validation use it. The timer is cleared as
+ * soon as either side wins and never holds the process open. `work` is not cancelled, only no
+ * longer waited for: the caller's own abort signal, if any, cancels it.
+ */
+export function withTimeout<T, U = T>(work: Promise<T>, ms: number, onTimeout: () => U): Promise<T | U> {
+  return new Promise<T | U>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      try {
+        resolve(onTimeout());
+      } catch (err) {
+        reject(err);
+      }
+    }, ms);
+    timer.unref();
+    void work.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}

@@ -4,6 +4,7 @@
  */
 import { getCountries, getCountryCallingCode } from 'libphonenumber-js';
 import { OneTalkError, OneTalkErrorCode } from './errors.js';
+import { codePointLength, LONE_SURROGATE } from './text.js';
 import { FIELD_LIMITS } from './types.js';
 import type { Endpoint, FieldName, TicketUser } from './types.js';
 
@@ -16,15 +17,7 @@ const REQUIRED: ReadonlySet<FieldName> = new Set(['customerUserID', 'fullName'])
  * with 0, so a national number with a trunk prefix ("0812...") is refused. Non-geographic codes
  * (+800, +882...) are not in `getCountries()` and are refused too: no signed-in user has one.
  */
-const CALLING_CODES: ReadonlySet<string> = new Set(getCountries().map((c) => getCountryCallingCode(c)));
-
-/** A lone UTF-16 surrogate (with the `u` flag a proper pair is one code point and does not match). */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-
-/** Length as the document counts it: characters (code points), not bytes nor UTF-16 units. */
-export function charLength(s: string): number {
-  return [...s].length;
-}
+export const REGION_CALLING_CODES: ReadonlySet<string> = new Set(getCountries().map((c) => getCountryCallingCode(c)));
 
 /**
  * True when the phone is digits only, begins with a known country calling code and has at least
@@ -33,7 +26,7 @@ export function charLength(s: string): number {
  */
 export function startsWithCallingCode(phone: string): boolean {
   if (!/^[0-9]+$/.test(phone)) return false;
-  for (let n = 1; n <= 3; n++) if (CALLING_CODES.has(phone.slice(0, n))) return phone.length > n;
+  for (let n = 1; n <= 3; n++) if (REGION_CALLING_CODES.has(phone.slice(0, n))) return phone.length > n;
   return false;
 }
 
@@ -71,7 +64,7 @@ function checkField(endpoint: Endpoint, field: FieldName, value: unknown): strin
   // A lone surrogate cannot be encoded as UTF-8: it would reach OneTalk as U+FFFD or be refused.
   if (LONE_SURROGATE.test(value)) throw invalid(endpoint, field, `${field} must be well-formed Unicode text`);
   const limit = FIELD_LIMITS[endpoint][field];
-  if (limit !== undefined && charLength(value) > limit) {
+  if (limit !== undefined && codePointLength(value) > limit) {
     throw invalid(endpoint, field, `${field} must be at most ${limit} characters`);
   }
   if (field === 'phone' && !startsWithCallingCode(value)) {

@@ -9,10 +9,11 @@
  *   or at worst the same contact data was saved twice and a ticket minted that nobody receives
  *   (it expires unused within the hour); the contact upsert itself is idempotent;
  * - 502/503/504 from OneTalk or a proxy in front of it, and 429: the upstream says it did not
- *   handle the request and asks us to come back (the issue asks for these explicitly);
+ *   handle the request and asks us to come back;
  * and never after a timeout of an attempt that may have been processed, a 500, a validation
  * answer (40001/40002), "no tier" (49900), a refused key, or a response we could not read.
  */
+import { backoffMs } from './backoff.js';
 import { isOneTalkError, OneTalkErrorCode, type OneTalkError } from './errors.js';
 
 /** Limits of the upstream policy. See {@link DEFAULT_POLICY} for the documented defaults. */
@@ -35,7 +36,7 @@ export interface UpstreamPolicy {
   readonly maxQueue: number;
 }
 
-/** The defaults; the gateway's config (config/defaults.json) restates them for operators. */
+/** The defaults, stated here only: the config's ONETALK_* variables fall back to them. */
 export const DEFAULT_POLICY: UpstreamPolicy = Object.freeze({
   maxRetries: 2,
   retryBaseDelayMs: 100,
@@ -75,16 +76,6 @@ const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AG
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 
 /**
- * Capped exponential backoff with "equal jitter": half the step is fixed, half random, so
- * retries from many callers spread out yet none comes back at once.
- * @param retry 0 for the first retry
- */
-export function backoffMs(retry: number, policy: UpstreamPolicy, random: () => number = Math.random): number {
-  const step = Math.min(policy.retryMaxDelayMs, policy.retryBaseDelayMs * 2 ** retry);
-  return Math.round(step / 2 + random() * (step / 2));
-}
-
-/**
  * How long to wait before retrying after `err`, or undefined when it must not be retried.
  * Does not look at the retry count or the deadline: the caller checks both.
  */
@@ -94,7 +85,7 @@ export function retryDelayMs(err: unknown, retry: number, policy: UpstreamPolicy
   // OneTalk asked for a longer pause than we are willing to hold a browser for: give up now
   // and pass its Retry-After on, rather than wait and fail anyway.
   if (asked !== undefined && asked > policy.retryMaxDelayMs) return undefined;
-  return Math.max(asked ?? 0, backoffMs(retry, policy, random));
+  return Math.max(asked ?? 0, backoffMs(retry, { baseMs: policy.retryBaseDelayMs, maxMs: policy.retryMaxDelayMs }, random));
 }
 
 /**

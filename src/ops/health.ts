@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { withTimeout } from '../onetalk/index.js';
 import type { SessionStore } from '../session/index.js';
 import { HttpProblem } from '../http/index.js';
 import type { Health, Ready } from './schemas.js';
@@ -14,13 +15,14 @@ export interface HealthDeps {
 
 /** True when the store answers its probe within `timeoutMs`. */
 function storeAnswers(store: Pick<SessionStore, 'ping'>, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
+  return withTimeout(
     store.ping().then(
-      () => resolve(true),
-      () => resolve(false),
-    ).finally(() => clearTimeout(timer));
-  });
+      () => true,
+      () => false,
+    ),
+    timeoutMs,
+    () => false,
+  );
 }
 
 /** `/healthz`: the process lives. `/readyz`: discovery is done and the session store answers. */

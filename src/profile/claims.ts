@@ -3,9 +3,9 @@
  * string-valued properties are ever read, so numbers, objects, arrays, null and booleans are
  * ignored and inherited names such as `constructor` never resolve.
  */
-import { emailLocalPart } from './fields.js';
-import { isDerived } from './mapping.js';
-import type { TextCandidate } from './mapping.js';
+import { emailLocalPart } from './identifiers.js';
+import { isDerived } from './claim-mapping.js';
+import type { TextCandidate } from './claim-mapping.js';
 import { cutToCodePoints, normaliseText } from './text.js';
 
 /** A claims object whose values are not yet trusted. */

@@ -8,7 +8,7 @@
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 import { asClaims } from './claims.js';
-import { customerUserIdOf, mapClaims, type MapOptions } from './map.js';
+import { customerUserIdOf, mapClaims, type MapOptions } from './onetalk-user.js';
 
 /** HKDF `info` for the key derived from the API key: names this one use, so no other use collides. */
 export const OWNER_ID_KEY_LABEL = 'onetalk-gateway/auth-session-user-id/v1';

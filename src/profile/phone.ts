@@ -2,17 +2,11 @@
  * Phone numbers in OneTalk's form: country calling code + national number, digits only
  * (`"+62 812-3456-7890"` → `"6281234567890"`). Parsing is libphonenumber-js's job.
  */
-import { getCountries, getCountryCallingCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js';
+import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { CountryCode } from 'libphonenumber-js';
+import { REGION_CALLING_CODES } from '../onetalk/fields.js';
 
 export type { CountryCode };
-
-/**
- * Calling codes of real regions. Non-geographic codes (+800 freephone, +882 networks…) are left
- * out, as `onetalk/`'s pre-send check refuses them: a signed-in person has no such number, and
- * a refused field would cost the user their ticket instead of just their phone.
- */
-const REGION_CALLING_CODES: ReadonlySet<string> = new Set(getCountries().map((region) => getCountryCallingCode(region)));
 
 /**
  * Normalises a phone claim, or `undefined` when it cannot be a phone number.
@@ -20,7 +14,9 @@ const REGION_CALLING_CODES: ReadonlySet<string> = new Set(getCountries().map((re
  * A number without a country code is read as a national number of `defaultRegion` when one is
  * given, and dropped otherwise: guessing the country would attach the user to a stranger's
  * number (OneTalk's contact sync matches contacts by phone). Extensions are dropped: OneTalk has
- * no field for them. Results longer than `limit` are dropped, never cut.
+ * no field for them. Results longer than `limit` are dropped, never cut, and so are numbers of
+ * non-geographic codes (+800 freephone, +882 networks…), which the pre-send check refuses: a
+ * refused field would cost the user their ticket instead of just their phone.
  */
 export function phoneField(value: string, limit: number, defaultRegion?: CountryCode): string | undefined {
   const region = defaultRegion !== undefined && isSupportedCountry(defaultRegion) ? defaultRegion : undefined;

@@ -4,6 +4,7 @@
  * OneTalk counts field limits in characters (code points), so every length here is in code
  * points, and a cut never splits a surrogate pair.
  */
+import { codePointLength } from '../onetalk/text.js';
 
 /**
  * Invisible characters we delete: controls (C0/C1), format characters (bidi overrides and
@@ -18,17 +19,7 @@ const INVISIBLE = /(?![\t\n\v\f\r\u0085\u200C\u200D\u{E0020}-\u{E007F}])[\p{Cc}\
 /** Any run of whitespace, including NEL (U+0085), which JavaScript's `\s` leaves out. */
 const WHITESPACE_RUN = /[\s\u0085]+/gu;
 
-/** An unpaired UTF-16 surrogate: what a careless cut or a hostile IdP leaves behind. */
-export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-
-/** Number of Unicode code points in `text` (a lone surrogate counts as one). */
-export function codePointLength(text: string): number {
-  let count = 0;
-  for (const _ of text) count += 1;
-  return count;
-}
 
 /**
  * Normalises free text for display: deletes invisible characters, composes to NFC (so decomposed
@@ -57,10 +48,4 @@ export function cutToCodePoints(text: string, limit: number): string {
   }
   if (kept.trim() === '') kept = Array.from(text).slice(0, limit).join('');
   return kept.trim();
-}
-
-/** {@link normaliseText} then {@link cutToCodePoints}; `undefined` when nothing visible is left. */
-export function displayText(text: string, limit: number): string | undefined {
-  const cut = cutToCodePoints(normaliseText(text), limit);
-  return cut === '' ? undefined : cut;
 }

@@ -1,3 +1,5 @@
+import { withTimeout } from '../onetalk/index.js';
+
 /**
  * Redis (sessions, login transactions, logout replay records, rate-limit counters) could not be
  * used in time. A typed error of this adapter, not an HTTP answer: the one error middleware maps
@@ -26,21 +28,10 @@ export class StoreUnavailableError extends Error {
  * The deadline keeps every request that needs Redis to about a second, whatever the socket does.
  */
 export function guarded<T>(operation: Promise<T>, deadlineMs: number, code?: StoreUnavailableError['code']): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new StoreUnavailableError({ cause: new Error(`Redis did not answer within ${deadlineMs} ms`), ...(code ? { code } : {}) })),
-      deadlineMs,
-    );
-    timer.unref();
-    operation.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof StoreUnavailableError ? err : new StoreUnavailableError({ cause: err, ...(code ? { code } : {}) }));
-      },
-    );
+  const unavailable = (cause: unknown) => new StoreUnavailableError({ cause, ...(code ? { code } : {}) });
+  return withTimeout(operation, deadlineMs, () => {
+    throw unavailable(new Error(`Redis did not answer within ${deadlineMs} ms`));
+  }).catch((err: unknown) => {
+    throw err instanceof StoreUnavailableError ? err : unavailable(err);
   });
 }

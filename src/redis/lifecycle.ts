@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { backoffMs, withTimeout } from '../onetalk/index.js';
 import type { RedisCredentials } from '../config/index.js';
 import type { RedisCommandSender } from './rate-limit-store.js';
 import type { EvalClient, ReplicatedWriter } from './scripts.js';
@@ -42,8 +43,7 @@ export const replicaCount = (reply: unknown): number => (typeof reply === 'numbe
 
 /** Exponential backoff with jitter, capped: recovery within about `maxMs` of Redis returning. */
 export function reconnectDelay(retries: number, maxMs: number): number {
-  const base = Math.min(maxMs, 50 * 2 ** Math.min(retries, 16));
-  return Math.round(base * (0.8 + Math.random() * 0.2));
+  return backoffMs(retries, { baseMs: 50, maxMs });
 }
 
 /**
@@ -120,19 +120,10 @@ export async function connectForever(connect: () => Promise<unknown>, options: {
  * answering: past `deadlineMs`, `destroy` cuts the connections.
  */
 export async function closeWithin(deadlineMs: number, graceful: () => Promise<unknown>, destroy: () => unknown): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const closed = graceful().then(
-    () => undefined,
-    () => void destroy(),
-  );
-  const forced = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      void Promise.resolve()
-        .then(destroy)
-        .catch(() => undefined);
-      resolve();
-    }, deadlineMs);
-  });
-  await Promise.race([closed, forced]);
-  clearTimeout(timer);
+  const cut = (): void => {
+    void Promise.resolve()
+      .then(destroy)
+      .catch(() => undefined);
+  };
+  await withTimeout(graceful().then(() => undefined, cut), deadlineMs, cut);
 }

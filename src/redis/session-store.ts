@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { CreateOptions, CreateRefusal, Revocation, SessionRecord, SessionStore, StoredSession } from '../session/index.js';
-import { splitSessionId, userTag } from '../session/index.js';
+import { sessionOwner, splitSessionId, userTag } from '../session/index.js';
 import { guarded } from './errors.js';
 import { lua, type LuaScript, type RedisScripts } from './scripts.js';
 
@@ -179,9 +179,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async create(id: string, record: SessionRecord, options: CreateOptions): Promise<CreateRefusal | undefined> {
-    const { sub } = record.user.claims;
-    const { sid } = record.user;
-    if (sub === undefined) throw new TypeError('RedisSessionStore: a session needs the user\'s sub');
+    const { sub, sid } = sessionOwner(record, 'RedisSessionStore');
     const { tag, key } = splitSessionId(id);
     if (tag !== userTag(sub)) throw new Error('RedisSessionStore: the session id does not belong to this user');
     if (sid !== undefined) {

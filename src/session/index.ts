@@ -7,7 +7,7 @@ export { createSessions, type LoadedSession, type Sessions, type SessionsOptions
 export { sessionCookieName } from './cookie.js';
 export { newSessionId, splitSessionId, userTag, SESSION_ID } from './ids.js';
 export { sessionMatches, type ReplayGuard } from './revoke.js';
-export type { CreateOptions, CreateRefusal, Revocation, SessionStore } from './store.js';
+export { sessionOwner, type CreateOptions, type CreateRefusal, type Revocation, type SessionStore } from './store.js';
 export type { LogoutTarget, SessionRecord, SessionRevalidation, SessionUser, StoredSession } from './types.js';
 export { TokenSealer, type SessionTokens } from './seal.js';
 export { isLoginTransaction, type LoginTransaction, type LoginTransactionStore } from './login-transaction.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { sessionMatches } from './revoke.js';
-import type { CreateOptions, CreateRefusal, Revocation, SessionStore } from './store.js';
+import { sessionOwner, type CreateOptions, type CreateRefusal, type Revocation, type SessionStore } from './store.js';
 import type { SessionRecord, StoredSession } from './types.js';
 
 /** Options of {@link MemorySessionStore}. */
@@ -115,9 +115,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async create(id: string, record: SessionRecord, options: CreateOptions): Promise<CreateRefusal | undefined> {
-    const { sub } = record.user.claims;
-    const { sid } = record.user;
-    if (sub === undefined) throw new TypeError('MemorySessionStore: a session needs the user\'s sub');
+    const { sub, sid } = sessionOwner(record, 'MemorySessionStore');
     if (this.#sessions.has(id)) throw new Error('MemorySessionStore: session id already taken');
     if (sid !== undefined && (this.#revokedSids.has(sid) || this.#revokedSids.has(`${sid}\0${sub}`))) return 'revoked';
     const revokedAt = this.#revokedSubs.get(sub);

@@ -14,6 +14,17 @@ export interface CreateOptions {
   readonly tokens?: string;
 }
 
+/**
+ * Whom a new session is filed under: the user's `sub`, which every store indexes (a sign-out by
+ * user must find it), and the IdP's session id when there is one.
+ * @throws TypeError naming `store` when the record has no `sub`.
+ */
+export function sessionOwner(record: SessionRecord, store: string): { sub: string; sid: string | undefined } {
+  const { sub } = record.user.claims;
+  if (sub === undefined) throw new TypeError(`${store}: a session needs the user's sub`);
+  return { sub, sid: record.user.sid };
+}
+
 /** Why a create was refused. */
 export type CreateRefusal = 'revoked';
 

@@ -81,111 +81,159 @@ const TRANSPORT: ReadonlySet<string> = new Set<string>([OneTalkErrorCode.UNAVAIL
 
 /** Runs the rows through validation and `send`. Never throws for a row; see {@link RunResult}. */
 export async function runSync(options: RunOptions): Promise<RunResult> {
-  const { sink, send } = options;
-  const stats: RunStats = { rows: 0, skipped: 0, ok: 0, invalid: 0, rejected: 0, inFlight: 0, bytes: 0 };
-  const inFlight = new Set<Promise<void>>();
-  const busyKeys = new Map<string, Promise<void>>();
-  // Without a breaker in the client, a dead upstream would turn every row into a rejection.
-  const unreachableAfter = Math.max(25, 3 * options.concurrency);
-  let transportFailures = 0;
-  let fatal: StopReason | undefined;
-  const halt = new AbortController(); // wakes waits when the run must end
-  const hard = new AbortController(); // aborts calls in flight
-  const onStop = () => halt.abort();
-  const onAbort = () => (halt.abort(), hard.abort());
-  options.stop?.addEventListener('abort', onStop, { once: true });
-  options.abort?.addEventListener('abort', onAbort, { once: true });
-  if (options.stop?.aborted) onStop();
-  if (options.abort?.aborted) onAbort();
-  const stopWith = (reason: StopReason) => {
-    fatal ??= reason;
-    halt.abort();
-  };
-  const progress = () => options.onProgress?.(stats);
-  const pace = pacer(options.ratePerSecond, halt.signal);
+  const run = new SyncRun(options);
+  try {
+    for await (const row of options.rows) {
+      if (run.halted || !(await run.take(row))) break;
+    }
+  } catch (error) {
+    if (error instanceof InputError) run.stopWith({ code: 'INPUT_MALFORMED', message: error.message });
+    else run.stopWith({ code: 'REPORT_WRITE_FAILED', message: `cannot write the report: ${error instanceof Error ? error.message : String(error)}` });
+  } finally {
+    await run.finish();
+  }
+  return run.result();
+}
 
-  const settle = (line: number, customerUserID: string, error: unknown): void => {
+/** One run's state: counts, calls in flight, the contacts they hold, and why it stopped. */
+class SyncRun {
+  readonly stats: RunStats = { rows: 0, skipped: 0, ok: 0, invalid: 0, rejected: 0, inFlight: 0, bytes: 0 };
+  readonly #options: RunOptions;
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Matching keys (customerUserID, phone) → the call that holds them. */
+  readonly #busyKeys = new Map<string, Promise<void>>();
+  /** Without a breaker in the client, a dead upstream would turn every row into a rejection. */
+  readonly #unreachableAfter: number;
+  #transportFailures = 0;
+  #fatal: StopReason | undefined;
+  /** Wakes waits when the run must end. */
+  readonly #halt = new AbortController();
+  /** Aborts calls in flight. */
+  readonly #hard = new AbortController();
+  readonly #onStop = () => this.#halt.abort();
+  readonly #onAbort = () => (this.#halt.abort(), this.#hard.abort());
+  readonly #pace: () => Promise<void>;
+
+  constructor(options: RunOptions) {
+    this.#options = options;
+    this.#unreachableAfter = Math.max(25, 3 * options.concurrency);
+    options.stop?.addEventListener('abort', this.#onStop, { once: true });
+    options.abort?.addEventListener('abort', this.#onAbort, { once: true });
+    if (options.stop?.aborted) this.#onStop();
+    if (options.abort?.aborted) this.#onAbort();
+    this.#pace = pacer(options.ratePerSecond, this.#halt.signal);
+  }
+
+  get halted(): boolean {
+    return this.#halt.signal.aborted;
+  }
+
+  stopWith(reason: StopReason): void {
+    this.#fatal ??= reason;
+    this.#halt.abort();
+  }
+
+  /**
+   * One row: skipped, invalid, valid (dry run), or sent once a slot and its keys are free. False
+   * when the run halted while the row waited: read no further.
+   */
+  async take(row: SourceRow): Promise<boolean> {
+    const { stats } = this;
+    stats.rows++;
+    stats.bytes = row.bytes;
+    if (this.#options.skip?.(row.line)) {
+      stats.skipped++;
+    } else {
+      const checked = checkRow(row);
+      if (!checked.ok) {
+        stats.invalid++;
+        this.#options.sink.invalid({ line: row.line, customerUserID: checked.customerUserID, field: checked.field, message: checked.message });
+      } else if (!this.#options.send) {
+        stats.ok++;
+      } else if (!(await this.#send(row.line, checked.contact, this.#options.send))) {
+        return false;
+      }
+    }
+    this.#progress();
+    await this.#options.sink.settle();
+    return true;
+  }
+
+  /** Waits for a free slot, for the contact's keys and for the pace; false when the run halted meanwhile. */
+  async #send(line: number, contact: SyncContact, send: SendContact): Promise<boolean> {
+    const keys = keysOf(contact);
+    while (this.#inFlight.size >= this.#options.concurrency) await Promise.race(this.#inFlight);
+    for (let held = heldBy(this.#busyKeys, keys); held; held = heldBy(this.#busyKeys, keys)) await held;
+    await this.#pace();
+    if (this.halted) return false;
+    this.#launch(line, contact, keys, send);
+    return true;
+  }
+
+  #launch(line: number, contact: SyncContact, keys: string[], send: SendContact): void {
+    let release = () => {};
+    const slot = new Promise<void>((resolve) => (release = resolve));
+    this.#inFlight.add(slot);
+    for (const key of keys) this.#busyKeys.set(key, slot);
+    this.stats.inFlight = this.#inFlight.size;
+    Promise.resolve()
+      .then(() => send(contact, this.#hard.signal))
+      .then(
+        () => {
+          this.#transportFailures = 0;
+          this.stats.ok++;
+          this.#options.sink.ok(line);
+        },
+        (error: unknown) => this.#settle(line, contact.customerUserID, error),
+      )
+      .finally(() => {
+        this.#inFlight.delete(slot);
+        for (const key of keys) if (this.#busyKeys.get(key) === slot) this.#busyKeys.delete(key);
+        this.stats.inFlight = this.#inFlight.size;
+        this.#progress();
+        release();
+      });
+  }
+
+  /** A failed call: a row problem is reported and the run goes on; a problem no row can fix stops it. */
+  #settle(line: number, customerUserID: string, error: unknown): void {
+    const { sink } = this.#options;
     if (!isOneTalkError(error)) {
-      stats.rejected++;
+      this.stats.rejected++;
       sink.rejected({ line, customerUserID, code: 'UNEXPECTED', error: 'UNEXPECTED', message: String(error) });
       return;
     }
-    if (error.code === OneTalkErrorCode.ABORTED && hard.signal.aborted) return; // not sent: resume resends it
+    if (error.code === OneTalkErrorCode.ABORTED && this.#hard.signal.aborted) return; // not sent: resume resends it
     if (FATAL.has(error.code)) {
-      stopWith({ code: error.code, upstreamCode: error.upstreamCode, message: error.message });
+      this.stopWith({ code: error.code, upstreamCode: error.upstreamCode, message: error.message });
       return;
     }
-    transportFailures = TRANSPORT.has(error.code) ? transportFailures + 1 : 0;
-    stats.rejected++;
+    this.#transportFailures = TRANSPORT.has(error.code) ? this.#transportFailures + 1 : 0;
+    this.stats.rejected++;
     const { upstreamCode, upstreamStatus, code, message } = error;
     sink.rejected({ line, customerUserID, code: upstreamCode ?? code, httpStatus: upstreamStatus, error: code, message });
-    if (transportFailures >= unreachableAfter) {
-      stopWith({ code: 'ONETALK_UNREACHABLE', message: `${transportFailures} calls in a row failed to reach OneTalk (last: ${message})` });
+    if (this.#transportFailures >= this.#unreachableAfter) {
+      this.stopWith({ code: 'ONETALK_UNREACHABLE', message: `${this.#transportFailures} calls in a row failed to reach OneTalk (last: ${message})` });
     }
-  };
-
-  const launch = (line: number, contact: SyncContact, keys: string[], call: SendContact): void => {
-    let release = () => {};
-    const slot = new Promise<void>((resolve) => (release = resolve));
-    inFlight.add(slot);
-    for (const key of keys) busyKeys.set(key, slot);
-    stats.inFlight = inFlight.size;
-    Promise.resolve()
-      .then(() => call(contact, hard.signal))
-      .then(
-        () => {
-          transportFailures = 0;
-          stats.ok++;
-          sink.ok(line);
-        },
-        (error: unknown) => settle(line, contact.customerUserID, error),
-      )
-      .finally(() => {
-        inFlight.delete(slot);
-        for (const key of keys) if (busyKeys.get(key) === slot) busyKeys.delete(key);
-        stats.inFlight = inFlight.size;
-        progress();
-        release();
-      });
-  };
-
-  try {
-    for await (const row of options.rows) {
-      if (halt.signal.aborted) break;
-      stats.rows++;
-      stats.bytes = row.bytes;
-      if (options.skip?.(row.line)) {
-        stats.skipped++;
-      } else {
-        const checked = checkRow(row);
-        if (!checked.ok) {
-          stats.invalid++;
-          sink.invalid({ line: row.line, customerUserID: checked.customerUserID, field: checked.field, message: checked.message });
-        } else if (!send) {
-          stats.ok++;
-        } else {
-          const keys = keysOf(checked.contact);
-          while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
-          for (let held = heldBy(busyKeys, keys); held; held = heldBy(busyKeys, keys)) await held;
-          await pace();
-          if (halt.signal.aborted) break;
-          launch(row.line, checked.contact, keys, send);
-        }
-      }
-      progress();
-      await sink.settle();
-    }
-  } catch (error) {
-    if (error instanceof InputError) stopWith({ code: 'INPUT_MALFORMED', message: error.message });
-    else stopWith({ code: 'REPORT_WRITE_FAILED', message: `cannot write the report: ${error instanceof Error ? error.message : String(error)}` });
-  } finally {
-    await Promise.all(inFlight);
-    options.stop?.removeEventListener('abort', onStop);
-    options.abort?.removeEventListener('abort', onAbort);
-    progress();
   }
-  const outcome = fatal ? 'stopped' : halt.signal.aborted ? 'interrupted' : 'completed';
-  return { stats, outcome, ...(fatal ? { stop: fatal } : {}) };
+
+  #progress(): void {
+    this.#options.onProgress?.(this.stats);
+  }
+
+  /** Lets the calls in flight finish and lets go of the caller's signals. */
+  async finish(): Promise<void> {
+    await Promise.all(this.#inFlight);
+    this.#options.stop?.removeEventListener('abort', this.#onStop);
+    this.#options.abort?.removeEventListener('abort', this.#onAbort);
+    this.#progress();
+  }
+
+  result(): RunResult {
+    const fatal = this.#fatal;
+    const outcome = fatal ? 'stopped' : this.halted ? 'interrupted' : 'completed';
+    return { stats: this.stats, outcome, ...(fatal ? { stop: fatal } : {}) };
+  }
 }
 
 /** The keys OneTalk matches a contact on (the document: customerUserID, and phone when given). */

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { createApp } from '../../src/app.js';
-import { assertNotProduction, DemoRefusedError } from '../../src/config/demo.js';
+import { assertNotProduction, DemoRefusedError } from '../../src/demo/config.js';
 import { startDemo, type Demo } from '../../src/demo/start.js';
 import { createLogger } from '../../src/http/index.js';
 

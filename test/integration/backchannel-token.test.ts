@@ -85,21 +85,35 @@ describe('logout token validation (verifyLogoutToken)', () => {
   });
 
   describe('MemoryReplayGuard', () => {
+    // A real epoch instant: lru-cache, which keeps the ids, reads a start time of 0 as "no expiry".
+    const T0 = Date.UTC(2026, 0, 1);
+
     it('accepts a jti once, again after its window, and again after release', async () => {
-      let t = 0;
+      let t = T0;
       const guard = new MemoryReplayGuard({ now: () => t });
       expect(await guard.firstUse('j1', 1000)).to.equal(true);
       expect(await guard.firstUse('j1', 1000)).to.equal(false);
-      t = 1000;
+      t = T0 + 1000;
+      expect(await guard.firstUse('j1', 1000)).to.equal(false);
+      t = T0 + 1001;
       expect(await guard.firstUse('j1', 1000)).to.equal(true);
       await guard.release('j1');
       expect(await guard.firstUse('j1', 1000)).to.equal(true);
     });
     it('stays bounded', async () => {
-      const guard = new MemoryReplayGuard({ maxEntries: 2, now: () => 0 });
+      const guard = new MemoryReplayGuard({ maxEntries: 2, now: () => T0 });
       for (const jti of ['a', 'b', 'c']) expect(await guard.firstUse(jti, 60_000)).to.equal(true);
       expect(await guard.firstUse('c', 60_000)).to.equal(false);
       expect(await guard.firstUse('a', 60_000)).to.equal(true); // forgotten first: the bound, not a policy
+    });
+    it('forgets ids whose window has passed before it forgets a live one', async () => {
+      let t = T0;
+      const guard = new MemoryReplayGuard({ maxEntries: 2, now: () => t });
+      expect(await guard.firstUse('long', 60_000)).to.equal(true);
+      expect(await guard.firstUse('short', 1_000)).to.equal(true);
+      t = T0 + 2_000;
+      expect(await guard.firstUse('third', 60_000)).to.equal(true);
+      expect(await guard.firstUse('long', 60_000)).to.equal(false);
     });
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { expect } from 'chai';
-import { demoGatewayPort, DemoRefusedError } from '../../src/config/demo.js';
+import { demoGatewayPort, DemoRefusedError } from '../../src/demo/config.js';
 import { loadConfig } from '../../src/config/index.js';
 import { minimalEnv, spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { freePort } from '../helpers/net.js';

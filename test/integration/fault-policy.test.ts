@@ -56,9 +56,11 @@ describe('onetalk/policy', () => {
   });
 
   it('backs off exponentially with jitter, capped', () => {
-    const p = policy({ retryBaseDelayMs: 100, retryMaxDelayMs: 300 });
-    expect([0, 1, 2, 3].map((n) => backoffMs(n, p, () => 0))).to.deep.equal([50, 100, 150, 150]);
-    expect([0, 1, 2, 3].map((n) => backoffMs(n, p, () => 0.999999))).to.deep.equal([100, 200, 300, 300]);
+    const limits = { baseMs: 100, maxMs: 300 };
+    expect([0, 1, 2, 3].map((n) => backoffMs(n, limits, () => 0))).to.deep.equal([50, 100, 150, 150]);
+    expect([0, 1, 2, 3].map((n) => backoffMs(n, limits, () => 0.999999))).to.deep.equal([100, 200, 300, 300]);
+    // A client that reconnects forever never overflows to Infinity or NaN.
+    expect(backoffMs(10_000, limits, () => 0.5)).to.equal(225);
   });
 
   it('honours Retry-After up to the cap, and gives up beyond it', () => {

@@ -8,19 +8,12 @@ import { expect } from 'chai';
 import { requestTicket, startSystem, type System, type SystemOptions } from '../helpers/gateway.js';
 import { dropKeys, TEST_REDIS_URL } from '../helpers/redis.js';
 import { STORE_MODES, type StoreMode } from '../helpers/revalidation.js';
+import { until } from '../helpers/wait.js';
 
 type LogLine = Record<string, unknown> & { level: number; msg: string };
 const lines = (system: System): LogLine[] => system.logs.map((l) => JSON.parse(l) as LogLine);
 const linesWith = (system: System, text: string) => lines(system).filter((l) => l.msg.includes(text));
 
-/** Polls until `predicate` holds; a wait that runs out fails the test. */
-async function waitFor(predicate: () => boolean, what: string, withinMs = 5_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Runs `body` against a system started with `options`, and always stops it. */
 async function withSystem(options: SystemOptions, body: (system: System) => Promise<void>): Promise<void> {
@@ -108,7 +101,7 @@ describe('sign-in on the IdP\'s terms', function () {
 
     it('with OIDC_USE_PAR=true and an IdP that does not advertise PAR, stays not ready and says why in an error line', () =>
       withSystem({ env: { OIDC_USE_PAR: 'true' }, waitForDiscovery: false }, async (system) => {
-        await waitFor(() => linesWith(system, 'OIDC setup does not match the IdP').length > 0, 'the setup error line');
+        await until(() => linesWith(system, 'OIDC setup does not match the IdP').length > 0, 'the setup error line');
         const [line] = linesWith(system, 'OIDC setup does not match the IdP');
         expect(line).to.include({ level: 50 });
         expect(line?.error).to.equal('OIDC_USE_PAR=true, but the IdP does not advertise a pushed_authorization_request_endpoint in its discovery document');

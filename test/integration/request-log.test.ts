@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import express from 'express';
 import helmet from 'helmet';
 import { apiSecurityHeaders, createLogger, documentSecurityHeaders, installRequestLog, securityHeaderList } from '../../src/http/index.js';
+import { until } from '../helpers/wait.js';
 
 interface Line {
   level: number;
@@ -70,7 +71,7 @@ describe('installRequestLog', () => {
   it('writes one access line per request, with the request id it echoes and the URL with secrets replaced', async () => {
     const res = await fetch(`${url}/quiet?code=auth-code-SECRET&x=1`, { headers: { 'user-agent': 'probe/1', cookie: 'onetalk.sid=secret' } });
     await res.arrayBuffer();
-    await waitFor(() => lines.length === 1);
+    await until(() => lines.length === 1, '1 log line(s)');
     const [line] = lines;
     expect(line).to.include({ msg: 'request completed', level: 30, reqId: res.headers.get('x-request-id') });
     expect(line?.req).to.include({ method: 'GET', url: '/quiet?code=%5Bredacted%5D&x=1', userAgent: 'probe/1' });
@@ -89,7 +90,7 @@ describe('installRequestLog', () => {
   it('gives a route that logs a child carrying the request id, and redacts what it logs', async () => {
     const res = await fetch(`${url}/talks`);
     const { id } = (await res.json()) as { id: string };
-    await waitFor(() => lines.length === 2);
+    await until(() => lines.length === 2, '2 log line(s)');
     const said = lines.find((l) => l.msg === 'something to say');
     expect(said).to.include({ reqId: id, level: 40 });
     expect(JSON.stringify(said)).to.include('[redacted]').and.not.to.include('secret-session');
@@ -98,15 +99,15 @@ describe('installRequestLog', () => {
 
   it('logs an error answer at warn with its problem code, and an abandoned request as aborted', async () => {
     await (await fetch(`${url}/fails`)).arrayBuffer();
-    await waitFor(() => lines.length === 1);
+    await until(() => lines.length === 1, '1 log line(s)');
     expect(lines[0]).to.include({ level: 40, problem: 'not_signed_in', msg: 'request completed' });
 
     const req = httpRequest(`${url}/hangs`);
     req.on('error', () => {});
     req.end();
-    await waitFor(() => hanging === 1);
+    await until(() => hanging === 1, 'the hanging request');
     req.destroy();
-    await waitFor(() => lines.length === 2);
+    await until(() => lines.length === 2, '2 log line(s)');
     expect(lines[1]).to.include({ level: 40, msg: 'request aborted' });
     expect(observed.at(-1)).to.deep.equal(['GET', '/hangs', 200]);
   });
@@ -151,11 +152,3 @@ describe('security headers', () => {
   });
 });
 
-/** Polls a condition; a wait that times out fails. */
-async function waitFor(condition: () => boolean, withinMs = 5_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

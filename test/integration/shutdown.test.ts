@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import { Agent, get } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { createGracefulShutdown, type GracefulShutdown } from '../../src/ops/shutdown.js';
 import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
+import { startUpstreamGate, type UpstreamGate } from '../helpers/upstream-gate.js';
 
 function portOf(system: System): number {
   return Number(new URL(system.url).port);
@@ -40,9 +40,12 @@ async function tryConnect(port: number): Promise<string> {
 describe('graceful shutdown (in-process)', function () {
   let system: System;
   let graceful: GracefulShutdown;
+  /** Holds OneTalk calls (shut until a test opens it), so a ticket request is in flight for as long as a test needs. */
+  let gate: UpstreamGate;
 
   async function start(graceMs: number, drainDelayMs = 0): Promise<void> {
-    system = await startSystem();
+    gate = await startUpstreamGate(() => system.emulator.url);
+    system = await startSystem({ env: { ONETALK_BASE_URL: gate.url } });
     graceful = createGracefulShutdown({
       server: system.server,
       graceMs,
@@ -54,17 +57,19 @@ describe('graceful shutdown (in-process)', function () {
   }
   afterEach(async () => {
     await system.close();
+    await gate.close();
   });
 
   it('turns /readyz 503 at once, lets the in-flight ticket request finish, refuses new connections', async () => {
     await start(5000);
     const alice = await system.signIn('alice');
-    system.emulator.settings.latencyMs = 800;
-    const ticket = requestTicket(system, alice);
     // A readiness probe whose request line is already on the wire: a busy connection, not idle.
+    // Written first, so the server has read it before the ticket request below reaches OneTalk.
     const probe = await openSocket(portOf(system));
     probe.write('GET /readyz HTTP/1.1\r\nHost: gateway\r\n');
-    await sleep(250); // the ticket request is now waiting for OneTalk
+    const arrived = gate.arrival();
+    const ticket = requestTicket(system, alice);
+    await arrived; // the ticket request is now waiting for OneTalk
 
     const done = graceful.shutdown('test');
     expect(system.gateway.draining).to.equal(true);
@@ -77,6 +82,7 @@ describe('graceful shutdown (in-process)', function () {
     expect(raw).to.match(/\r\nconnection: close\r\n/i);
     expect(raw).to.include('"failing":"draining"');
 
+    gate.open();
     const res = await ticket;
     expect(res.status).to.equal(200);
     expect(await res.json()).to.have.property('ticket');
@@ -89,13 +95,14 @@ describe('graceful shutdown (in-process)', function () {
   it('does not wait for idle keep-alive connections', async () => {
     await start(5000);
     const agent = new Agent({ keepAlive: true });
-    const socketClosed = new Promise<void>((resolve) => {
+    let socketClosed: Promise<unknown> | undefined;
+    await new Promise<void>((resolve) => {
       get(`${system.url}/healthz`, { agent }, (res) => {
+        socketClosed = once(res.socket, 'close');
         res.resume();
-        res.socket.once('close', () => resolve());
+        res.once('end', resolve); // the response is done; the socket idles in the agent's pool
       });
     });
-    await sleep(50); // the response is done; the socket idles in the agent's pool
     const started = Date.now();
     expect(await graceful.shutdown('test')).to.deep.equal({ drained: true, closed: true });
     await socketClosed;
@@ -106,12 +113,12 @@ describe('graceful shutdown (in-process)', function () {
   it('destroys what is still open when the grace period is over', async () => {
     await start(300);
     const alice = await system.signIn('alice');
-    system.emulator.settings.latencyMs = 1500;
+    const arrived = gate.arrival();
     const ticket = requestTicket(system, alice).then(
       (res) => res.status,
       (err: unknown) => (err instanceof Error ? err.name : 'error'),
     );
-    await sleep(100);
+    await arrived; // in flight, held at OneTalk past the grace period
     const started = Date.now();
     expect(await graceful.shutdown('test')).to.deep.equal({ drained: false, closed: true });
     expect(Date.now() - started).to.be.within(250, 1000);

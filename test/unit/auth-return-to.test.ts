@@ -50,7 +50,7 @@ describe('safeReturnTo', () => {
     '/\n/evil.example',
     '/\r\n/evil.example',
     '/\u0000/evil.example',
-    // Dot segments that normalize into `//host` (the issue's four, and their relatives).
+    // Dot segments that normalize into `//host`, and their relatives.
     '/.//evil.example/x',
     '/..//evil.example/x',
     '/a/..//evil.example/x',

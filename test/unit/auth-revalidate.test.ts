@@ -10,6 +10,7 @@ import { IdpTokens, type RefreshOutcome } from '../../src/auth/oidc.js';
 import { createRevalidator, type Revalidator } from '../../src/auth/revalidate.js';
 import { defaultClaimMapping } from '../../src/profile/index.js';
 import { createSessions, MemorySessionStore, TokenSealer, type LoadedSession, type Sessions, type SessionTokens } from '../../src/session/index.js';
+import { until } from '../helpers/wait.js';
 
 const SECRET = 'revalidate-unit-secret-0123456789-abcdef';
 const PERIOD = 60_000;
@@ -153,7 +154,7 @@ describe('session re-validation rules', () => {
     const answer = deferred<RefreshOutcome>();
     answers.push(answer.promise);
     const pending = revalidator().current(session, logger);
-    await waitUntil(() => presented.length === 1);
+    await until(() => presented.length === 1, 'the refresh token at the IdP');
     const other = await load(session.id);
     expect(await sessions.replace(other, { ...other.record, user: { ...other.record.user, claims: { ...other.record.user.claims, locale: 'id' } } })).to.equal(other.gen + 1);
     answer.resolve(refreshed('rt-2', { sub: 'alice', name: 'Alice P. Liddell' }));
@@ -169,7 +170,7 @@ describe('session re-validation rules', () => {
     const answer = deferred<RefreshOutcome>();
     answers.push(answer.promise);
     const pending = revalidator().current(session, logger);
-    await waitUntil(() => presented.length === 1);
+    await until(() => presented.length === 1, 'the refresh token at the IdP');
     await store.destroy(session.id);
     answer.resolve(refreshed('rt-2'));
     expect(await pending).to.equal(undefined);
@@ -219,9 +220,9 @@ describe('session re-validation rules', () => {
     const rv = revalidator();
     rv.inBackground(session, logger);
     rv.inBackground(session, logger); // joins the same flight: one refresh
-    await waitUntil(() => presented.length === 1);
+    await until(() => presented.length === 1, 'the refresh token at the IdP');
     answer.resolve(refreshed('rt-2'));
-    await waitUntil(() => lines.some((l) => l.msg === 'session re-validated at the IdP'));
+    await until(() => lines.some((l) => l.msg === 'session re-validated at the IdP'), 'the re-validated line');
     expect(presented).to.deep.equal(['rt-1']);
     expect((await sessions.tokens(session.id))?.refreshToken).to.equal('rt-2');
   });
@@ -233,10 +234,3 @@ describe('session re-validation rules', () => {
   });
 });
 
-async function waitUntil(predicate: () => boolean, withinMs = 2_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}

@@ -1,5 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import defaults from '../../config/defaults.json' with { type: 'json' };
 import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { DEFAULT_PATHS, DEFAULT_POLICY } from '../../src/onetalk/index.js';
 
 const SECRET = 's'.repeat(32);
 const valid = {
@@ -22,6 +25,23 @@ function problemsOf(env: Record<string, string | undefined>): readonly string[] 
 }
 
 describe('loadConfig', () => {
+  describe('defaults, each stated once', () => {
+    it('takes the OneTalk paths and upstream policy from the client itself', () => {
+      const config = loadConfig(valid);
+      expect(config.onetalk.policy).to.deep.equal(DEFAULT_POLICY);
+      expect(config.onetalk.paths).to.deep.equal(DEFAULT_PATHS);
+    });
+
+    it('keeps in config/defaults.json only values the config reads, none of the client\'s', () => {
+      const dir = new URL('../../src/config/', import.meta.url);
+      const source = readdirSync(dir).map((file) => readFileSync(new URL(file, dir), 'utf8')).join('\n');
+      const unread = Object.keys(defaults).filter((key) => !source.includes(`defaults.${key}`));
+      expect(unread, 'keys no module of src/config reads').to.deep.equal([]);
+      const restated = Object.keys(defaults).filter((key) => /^onetalk(MaxRetries|Retry|Breaker|MaxConcurrent|MaxQueue)/.test(key));
+      expect(restated, 'upstream policy restated beside DEFAULT_POLICY').to.deep.equal([]);
+    });
+  });
+
   describe('with the minimal valid environment', () => {
     const config = loadConfig(valid);
 

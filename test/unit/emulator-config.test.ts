@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EmulatorConfigError, loadEmulatorConfig } from '../../src/config/emulator.js';
+import { EmulatorConfigError, loadEmulatorConfig } from '../../src/emulator/config.js';
 
 describe('loadEmulatorConfig', () => {
   it('defaults to port 4010, the dev keys and no latency', () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { OneTalkError } from '../../src/onetalk/errors.js';
-import { charLength, prepareBody } from '../../src/onetalk/fields.js';
+import { prepareBody } from '../../src/onetalk/fields.js';
+import { codePointLength } from '../../src/onetalk/text.js';
 import type { Endpoint } from '../../src/onetalk/types.js';
 
 const base = { customerUserID: 'company:123', fullName: 'John Doe' };
@@ -41,7 +42,7 @@ describe('onetalk/fields prepareBody', () => {
     for (const [endpoint, field, make, max] of cases) {
       it(`${endpoint} accepts ${field} of ${max} characters`, () => {
         const body = prepareBody(endpoint, { ...base, [field]: make(max) });
-        expect(charLength(body[field] ?? '')).to.equal(max);
+        expect(codePointLength(body[field] ?? '')).to.equal(max);
       });
       it(`${endpoint} refuses ${field} of ${max + 1} characters`, () => {
         expectInvalid(endpoint, { ...base, [field]: make(max + 1) }, field, `${field} must be at most ${max} characters`);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { codePointLength, cutToCodePoints, LONE_SURROGATE, normaliseText } from '../../src/profile/text.js';
+import { codePointLength, LONE_SURROGATE } from '../../src/onetalk/text.js';
+import { cutToCodePoints, normaliseText } from '../../src/profile/text.js';
 
 describe('profile text hygiene', () => {
   describe('normaliseText', () => {

@@ -4,11 +4,12 @@
 import { FIELD_LIMITS } from '../onetalk/types.js';
 import type { Endpoint, TicketUser } from '../onetalk/types.js';
 import { asClaims, firstAccepted, firstText, stringClaim } from './claims.js';
-import { emailField, httpUrlField } from './fields.js';
-import type { ClaimMapping } from './mapping.js';
+import { emailField, httpUrlField } from './identifiers.js';
+import type { ClaimMapping } from './claim-mapping.js';
 import { phoneField } from './phone.js';
 import type { CountryCode } from './phone.js';
-import { codePointLength, cutToCodePoints, LONE_SURROGATE, normaliseText } from './text.js';
+import { codePointLength, LONE_SURROGATE } from '../onetalk/text.js';
+import { cutToCodePoints, normaliseText } from './text.js';
 
 /** Options of {@link mapClaims}. */
 export interface MapOptions {

@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import defaultMappingJson from '../../config/claim-mapping.json' with { type: 'json' };
+import { deepFreeze } from './deep-freeze.js';
 
 /**
  * Sources computed from other claims rather than read as-is. They start with `@`, which no
@@ -79,14 +80,6 @@ export function referencedClaims(mapping: ClaimMapping): Set<string> {
   }
   for (const source of [...mapping.email, ...mapping.phone, ...mapping.photoURL]) add(source);
   return names;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /** `config/claim-mapping.json`, parsed and frozen (shared by every caller, so nobody may mutate it). */

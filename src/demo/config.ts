@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { envSchema } from './schema.js';
+import { envSchema } from '../config/schema.js';
 
 /**
  * The environment checks of `npm run demo`. The demo generates its own secrets, trusts a
  * development IdP that accepts any password, and answers with an emulated OneTalk: it must never
- * run where NODE_ENV says production. Lives in src/config, the only reader of the environment.
+ * run where NODE_ENV says production. The demo's own reader of the environment, in the demo's
+ * folder: the gateway's config (which it reuses for PORT's rule) never depends on the demo.
  */
 
 /** Thrown by {@link assertNotProduction}; the message is meant for the terminal as is. */

@@ -2,7 +2,7 @@
  * Checks for the OneTalk fields that are identifiers, not free text: an address or a URL is
  * sent exactly as given or not at all, because a "repaired" one would point somewhere else.
  */
-import { codePointLength } from './text.js';
+import { codePointLength } from '../onetalk/text.js';
 
 /** Whitespace, controls, format characters (bidi overrides…) and lone surrogates. */
 const UNSAFE_IN_ADDRESS = /[\s\u0085\p{Cc}\p{Cf}\p{Cs}]/u;
@@ -38,13 +38,8 @@ export function emailLocalPart(value: string): string | undefined {
  * them to everyone who sees the contact, and browsers block them for images anyway.
  */
 export function httpUrlField(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const url = URL.parse(value);
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) return undefined;
   if (url.username !== '' || url.password !== '' || url.hostname === '') return undefined;
   return url.href;
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { claimMappingSchema, defaultClaimMapping } from '../../src/profile/index.js';
-import { referencedClaims } from '../../src/profile/mapping.js';
+import { referencedClaims } from '../../src/profile/claim-mapping.js';
 import mappingJson from '../../config/claim-mapping.json' with { type: 'json' };
 
 const valid = { fullName: ['name'], alias: [], email: [], phone: [], photoURL: [] };

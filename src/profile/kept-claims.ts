@@ -3,11 +3,11 @@
  */
 import { FIELD_LIMITS } from '../onetalk/types.js';
 import { asClaims, firstText, stringClaim } from './claims.js';
-import { emailField, httpUrlField } from './fields.js';
-import { defaultClaimMapping, referencedClaims } from './mapping.js';
-import type { ClaimMapping } from './mapping.js';
+import { emailField, httpUrlField } from './identifiers.js';
+import { defaultClaimMapping, referencedClaims } from './claim-mapping.js';
+import type { ClaimMapping } from './claim-mapping.js';
 import { cutToCodePoints, normaliseText } from './text.js';
-import { FALLBACK_FULL_NAME } from './map.js';
+import { FALLBACK_FULL_NAME } from './onetalk-user.js';
 
 /**
  * Longest claim value (UTF-16 code units) kept in a session. Generous enough for long signed

@@ -2,7 +2,7 @@
  * Configuration of the standalone OneTalk emulator (`npm run emulator`): the only place its
  * environment is read. Kept apart from the gateway's config: the emulator needs none of it.
  */
-import { DEV_API_KEY, DEV_WIDGET_KEY, MAX_LATENCY_MS } from '../emulator/core.js';
+import { DEV_API_KEY, DEV_WIDGET_KEY, MAX_LATENCY_MS } from './core.js';
 
 /** The emulator's whole configuration, frozen. */
 export interface EmulatorConfig {

@@ -1,4 +1,3 @@
-import { connect } from 'node:net';
 import { once } from 'node:events';
 import { expect } from 'chai';
 import { startDevIdp, type DevIdp } from '../../src/demo/idp.js';
@@ -6,20 +5,8 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { CookieClient } from '../helpers/cookie-client.js';
 import { TEST_API_KEY, TEST_CLIENT_SECRET, TEST_SESSION_SECRET } from '../helpers/gateway.js';
 import { spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
-import { freePort, readyzBecomes } from '../helpers/net.js';
+import { freePort, readyzBecomes, tryConnect } from '../helpers/net.js';
 
-/** Resolves with the error code a fresh TCP connection gets, or 'connected'. */
-async function tryConnect(port: number): Promise<string> {
-  const socket = connect(port, '127.0.0.1');
-  try {
-    await once(socket, 'connect');
-    return 'connected';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? 'error';
-  } finally {
-    socket.destroy();
-  }
-}
 
 describe('graceful shutdown (a real process)', function () {
   this.timeout(30_000);

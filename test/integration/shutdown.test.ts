@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { createGracefulShutdown, type GracefulShutdown } from '../../src/ops/shutdown.js';
 import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
+import { tryConnect } from '../helpers/net.js';
 import { startUpstreamGate, type UpstreamGate } from '../helpers/upstream-gate.js';
 
 function portOf(system: System): number {
@@ -24,18 +25,6 @@ async function readToEnd(socket: Socket): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Resolves with the error code a fresh TCP connection gets, or 'connected'. */
-async function tryConnect(port: number): Promise<string> {
-  const socket = connect(port, '127.0.0.1');
-  try {
-    await once(socket, 'connect');
-    return 'connected';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? 'error';
-  } finally {
-    socket.destroy();
-  }
-}
 
 describe('graceful shutdown (in-process)', function () {
   let system: System;

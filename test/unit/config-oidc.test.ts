@@ -1,26 +1,11 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { problemsOf, VALID_ENV } from '../helpers/config-env.js';
 
-const valid = {
-  PUBLIC_URL: 'https://chat.example.com',
-  SESSION_SECRET: 's'.repeat(32),
-  OIDC_ISSUER_URL: 'https://idp.example.com',
-  OIDC_CLIENT_ID: 'gateway',
-  OIDC_CLIENT_SECRET: 'client-secret',
-  ONETALK_API_KEY: 'key-123',
-};
+const valid = VALID_ENV;
 const keyJwt = { ...valid, OIDC_CLIENT_SECRET: undefined, OIDC_CLIENT_AUTH: 'private_key_jwt' };
 
-function problemsOf(env: Record<string, string | undefined>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  expect.fail('loadConfig accepted an invalid environment');
-}
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const rsaPkcs8 = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

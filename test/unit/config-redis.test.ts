@@ -1,24 +1,10 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { problemsOf as problemsWith, VALID_ENV } from '../helpers/config-env.js';
 
-const valid = {
-  PUBLIC_URL: 'https://chat.example.com',
-  SESSION_SECRET: 's'.repeat(32),
-  OIDC_ISSUER_URL: 'https://idp.example.com',
-  OIDC_CLIENT_ID: 'gateway',
-  OIDC_CLIENT_SECRET: 'client-secret',
-  ONETALK_API_KEY: 'key-123',
-};
+const valid = VALID_ENV;
 
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig({ ...valid, ...env });
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  expect.fail('loadConfig accepted an invalid environment');
-}
+const problemsOf = (env: Record<string, string>): readonly string[] => problemsWith({ ...valid, ...env });
 
 const redisOf = (env: Record<string, string>) => loadConfig({ ...valid, ...env }).redis;
 

@@ -1,26 +1,11 @@
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { portFromEnv } from '../../src/config/port.js';
+import { problemsOf, VALID_ENV } from '../helpers/config-env.js';
 
-const valid = {
-  PUBLIC_URL: 'https://chat.example.com',
-  SESSION_SECRET: 's'.repeat(32),
-  OIDC_ISSUER_URL: 'https://idp.example.com',
-  OIDC_CLIENT_ID: 'gateway',
-  OIDC_CLIENT_SECRET: 'client-secret',
-  ONETALK_API_KEY: 'key-123',
-};
+const valid = VALID_ENV;
 const TOKEN = 't'.repeat(32);
 
-function problemsOf(env: Record<string, string | undefined>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  expect.fail('loadConfig accepted an invalid environment');
-}
 
 describe('loadConfig: the listener, shutdown and metrics exposure', () => {
   describe('defaults', () => {

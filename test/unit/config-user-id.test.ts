@@ -1,15 +1,9 @@
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { ownerIdKeyFromApiKey } from '../../src/profile/index.js';
+import { VALID_ENV } from '../helpers/config-env.js';
 
-const valid = {
-  PUBLIC_URL: 'https://chat.example.com',
-  SESSION_SECRET: 's'.repeat(32),
-  OIDC_ISSUER_URL: 'https://idp.example.com',
-  OIDC_CLIENT_ID: 'gateway',
-  OIDC_CLIENT_SECRET: 'client-secret',
-  ONETALK_API_KEY: 'key-123',
-};
+const valid = VALID_ENV;
 
 describe('USER_ID_SECRET (the key of the opaque user id)', () => {
   it('is derived from ONETALK_API_KEY when absent or empty', () => {

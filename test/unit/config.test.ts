@@ -1,28 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import defaults from '../../config/defaults.json' with { type: 'json' };
-import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { DEFAULT_PATHS, DEFAULT_POLICY } from '../../src/onetalk/index.js';
+import { problemsOf, VALID_ENV } from '../helpers/config-env.js';
 
 const SECRET = 's'.repeat(32);
-const valid = {
-  PUBLIC_URL: 'https://chat.example.com',
-  SESSION_SECRET: SECRET,
-  OIDC_ISSUER_URL: 'https://idp.example.com',
-  OIDC_CLIENT_ID: 'gateway',
-  OIDC_CLIENT_SECRET: 'client-secret',
-  ONETALK_API_KEY: 'key-123',
-};
+const valid = VALID_ENV;
 
-function problemsOf(env: Record<string, string | undefined>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  expect.fail('loadConfig accepted an invalid environment');
-}
 
 describe('loadConfig', () => {
   describe('defaults, each stated once', () => {

@@ -2,6 +2,7 @@
  * The emulator's state, independent of HTTP: settings, contacts, tickets, the request log.
  * `createEmulatorApp` serves it; tests reach into it in-process.
  */
+import { setMaxListeners } from 'node:events';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { pino, type Logger } from 'pino';
@@ -142,6 +143,9 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const expectedWidgetKey = digest(widgetKey);
   const settings: EmulatorSettings = { ...defaults };
   const lifetime = new AbortController();
+  // Every latency wait of every request in flight listens on this one signal: as many listeners
+  // as concurrent requests, by design, so Node's leak warning (at 10) would only be noise.
+  setMaxListeners(0, lifetime.signal);
   // Hash both sides so the comparison is constant-time whatever the lengths.
   const expected = digest(apiKey);
 

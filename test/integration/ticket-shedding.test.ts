@@ -3,7 +3,6 @@
  * (its latency setting plays a slow or hanging OneTalk). The full-size figures are `npm run
  * load`'s; these are the same situations with compressed timings.
  */
-import { setMaxListeners } from 'node:events';
 import { expect } from 'chai';
 import type { CookieClient } from '../helpers/cookie-client.js';
 import { breakerState, requestTicket, startSystem, type System } from '../helpers/gateway.js';
@@ -41,8 +40,6 @@ describe('POST /api/livechat/ticket when more requests come than OneTalk can ans
       env: { ONETALK_TIMEOUT_MS: String(DEADLINE), ONETALK_MAX_CONCURRENT: '3', ONETALK_MAX_QUEUE: '10', RATE_LIMIT_TICKETS_PER_MINUTE: '1000' },
     });
     browsers = await Promise.all([system.signIn('alice'), system.signIn('bob')]);
-    // Every latency wait of the emulator listens on its one shutdown signal.
-    setMaxListeners(0, system.emulator.shutdown);
   });
   after(() => system.close());
 
@@ -88,8 +85,6 @@ describe('POST /api/livechat/ticket right after the circuit breaker cool-down', 
       },
     });
     browsers = await Promise.all([system.signIn('alice'), system.signIn('bob')]);
-    // Every latency wait of the emulator listens on its one shutdown signal.
-    setMaxListeners(0, system.emulator.shutdown);
   });
   afterEach(() => system.close());
 

@@ -236,8 +236,12 @@ export function createRevalidator(options: RevalidatorOptions): Revalidator {
       if (result.kind === 'current') return result.session;
       if (result.kind === 'ended') return undefined;
       if (withinGrace(session.record, now())) {
+        // Read again: the wait is long enough for a sign-out to complete meanwhile, and a session
+        // that ended must not get a ticket because its request was waiting for the IdP.
+        const latest = await store.get(session.id);
+        if (!latest) return undefined;
         log.warn({ revalidation: 'pending', waitedMs: waitMs }, 'the IdP did not re-validate the session in time; serving it as it was');
-        return session;
+        return loaded(session.id, latest);
       }
       // Already failing for longer than the grace, and still no answer: the session is over.
       await end(session.id, log, { reason: `no answer within ${waitMs} ms, past the grace` }, 'session ended: the IdP could not re-validate it within SESSION_REVALIDATE_GRACE_MS');

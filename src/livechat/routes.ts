@@ -86,11 +86,25 @@ export function createLivechatRouter(deps: LivechatRouterDeps): Router {
       const onClose = () => {
         if (!res.writableEnded) gone.abort();
       };
+      // A call that had to wait for an upstream slot (or the breaker's probe) asks this before it
+      // goes: a sign-out completed during the wait gets this request a 401, never a ticket.
+      let refusal: unknown;
+      const stillSignedIn = async (): Promise<boolean> => {
+        try {
+          if (await sessions.store.get(session.id)) return true;
+          refusal = notSignedIn();
+        } catch (err) {
+          refusal = err;
+        }
+        return false;
+      };
       res.on('close', onClose);
       try {
-        const { ticket, expiresAt } = await onetalk.requestAuthTicket(mapped.user, { signal: gone.signal });
+        const { ticket, expiresAt } = await onetalk.requestAuthTicket(mapped.user, { signal: gone.signal, stillWanted: stillSignedIn });
         res.setHeader('Cache-Control', 'no-store');
         res.json({ ticket, expiresAt } satisfies Ticket);
+      } catch (err) {
+        throw refusal ?? err;
       } finally {
         res.off('close', onClose);
       }

@@ -54,6 +54,11 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Called right before `work` would run, after any wait; may throw to give up instead. */
   ready?: () => void;
+  /**
+   * Called after a wait for the probe's verdict, before the call goes on; may reject to give up.
+   * The wait can outlast the caller's reason for the call (a session that ended meanwhile).
+   */
+  afterWait?: () => Promise<void>;
 }
 
 /** A breaker around arbitrary async work. */
@@ -118,16 +123,23 @@ export function createBreaker(options: BreakerOptions): UpstreamBreaker {
     signal: controller.signal,
     refusing: () => breaker.opened,
     retryAfterMs,
-    async run<T>(work: () => Promise<T>, { signal, ready }: RunOptions): Promise<T> {
-      while (probeInFlight()) {
-        try {
-          await once(verdicts, 'verdict', { signal });
-        } catch {
-          throw new BreakerOpenError(undefined);
+    async run<T>(work: () => Promise<T>, { signal, ready, afterWait }: RunOptions): Promise<T> {
+      for (;;) {
+        let waited = false;
+        while (probeInFlight()) {
+          waited = true;
+          try {
+            await once(verdicts, 'verdict', { signal });
+          } catch {
+            throw new BreakerOpenError(undefined);
+          }
         }
+        // Re-opened by the probe: say so, whatever else `ready` would have said.
+        if (breaker.opened) throw new BreakerOpenError(retryAfterMs());
+        if (!waited || !afterWait) break;
+        // Then look again: another probe may have started while the caller was asked.
+        await afterWait();
       }
-      // Re-opened by the probe: say so, whatever else `ready` would have said.
-      if (breaker.opened) throw new BreakerOpenError(retryAfterMs());
       ready?.();
       try {
         // No await since the check above: no other call can have taken the probe's place.

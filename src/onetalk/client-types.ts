@@ -56,6 +56,12 @@ export interface OneTalkClientOptions {
 export interface OneTalkCallOptions {
   /** Aborting rejects the call with `ONETALK_ABORTED` and tears down its connection. */
   signal?: AbortSignal;
+  /**
+   * Asked when the call had to wait (for a slot under the concurrency cap, or for the breaker's
+   * probe) before it goes upstream: the caller's reason for it may have ended meanwhile. False
+   * (or a rejection) ends the call with `ONETALK_ABORTED`, without sending it.
+   */
+  stillWanted?: () => Promise<boolean>;
 }
 
 /** What the client is doing right now (read by the metrics at scrape time). */

@@ -134,13 +134,20 @@ async function call(
     if (breaker.refusing()) throw circuitOpen(endpoint, breaker.retryAfterMs());
     deadline = new Deadline(timeoutMs, opts.signal);
     parts.inFlight.add(deadline);
+    // Every slot taken: this call queues, and may start long after its caller decided to make it.
+    const queues = limiter.active >= limiter.maxConcurrent;
     release = await acquire(limiter, endpoint, deadline, timeoutMs);
+    const { stillWanted } = opts;
+    const confirm = stillWanted && (async () => {
+      if (!(await stillWanted().catch(() => false))) throw aborted(endpoint);
+    });
+    if (queues && confirm) await confirm();
     const active = deadline;
     // Only a call that waited for the breaker's probe can be this late.
     const ready = () => {
       if (active.remainingMs() < minAttemptMs(timeoutMs)) throw tooLate(endpoint, 0);
     };
-    const data = await breaker.run(() => attempts(parts, endpoint, body, active, count), { signal: active.signal, ready });
+    const data = await breaker.run(() => attempts(parts, endpoint, body, active, count), { signal: active.signal, ready, ...(confirm ? { afterWait: confirm } : {}) });
     return { data, startedAt };
   } catch (e) {
     failure = translate(endpoint, e, deadline);

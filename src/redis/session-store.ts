@@ -26,21 +26,30 @@ return v`);
 
 /**
  * KEYS: session, tokens, sub index, sid index, sub revocation, sid revocation.
- * ARGV: record, lastSeenAt, ttl, issuedAt, tokens ('' for none), member, index ttl, has sid.
+ * ARGV: record, lastSeenAt, ttl, issuedAt, tokens ('' for none), member, index ttl, has sid,
+ * session key prefix.
+ *
+ * Sessions leave the indexes by expiry or sign-out without being removed from them, and each
+ * sign-in renews the indexes' TTL: a user who signs in again within every absolute lifetime (or a
+ * script signing one account in over and over) would grow them for good, and every logout by
+ * `sub` would walk them all. So a sign-in first drops the members whose session is gone.
  */
 const CREATE = lua(`if redis.call('EXISTS', KEYS[1]) == 1 then return 'taken' end
 if ARGV[8] == '1' and redis.call('EXISTS', KEYS[6]) == 1 then return 'revoked' end
 local revokedAt = redis.call('GET', KEYS[5])
 if revokedAt and tonumber(ARGV[4]) < tonumber(revokedAt) then return 'revoked' end
+local function add(index)
+  for _, member in ipairs(redis.call('SMEMBERS', index)) do
+    if redis.call('EXISTS', ARGV[9] .. member) == 0 then redis.call('SREM', index, member) end
+  end
+  redis.call('SADD', index, ARGV[6])
+  redis.call('PEXPIRE', index, ARGV[7])
+end
 redis.call('HSET', KEYS[1], 'r', ARGV[1], 'g', '1', 'l', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if ARGV[5] ~= '' then redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[3]) end
-redis.call('SADD', KEYS[3], ARGV[6])
-redis.call('PEXPIRE', KEYS[3], ARGV[7])
-if ARGV[8] == '1' then
-  redis.call('SADD', KEYS[4], ARGV[6])
-  redis.call('PEXPIRE', KEYS[4], ARGV[7])
-end
+add(KEYS[3])
+if ARGV[8] == '1' then add(KEYS[4]) end
 return 'ok'`);
 
 /** KEYS: the IdP session's map, its revocation. ARGV: user tag, ttl. Step one of a sign-in with a `sid`. */
@@ -194,7 +203,7 @@ export class RedisSessionStore implements SessionStore {
     const reply = await this.#run(
       CREATE,
       [sessionKey, tokensKey, `${slot}sub:${sub}`, `${slot}sid:${sid ?? ''}`, `${slot}rsub:${sub}`, `${slot}rsid:${sid ?? ''}`],
-      [JSON.stringify(rest), lastSeenAt, options.ttlMs, options.issuedAt, options.tokens ?? '', key, this.#indexTtlMs, sid === undefined ? 0 : 1],
+      [JSON.stringify(rest), lastSeenAt, options.ttlMs, options.issuedAt, options.tokens ?? '', key, this.#indexTtlMs, sid === undefined ? 0 : 1, `${slot}s:`],
     );
     if (reply === 'revoked') return 'revoked';
     if (reply !== 'ok') throw new Error('RedisSessionStore: session id already taken');

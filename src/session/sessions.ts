@@ -176,8 +176,10 @@ export function createSessions(options: SessionsOptions): Sessions {
 
     async signOut(req, res) {
       const id = cookie.read(req)?.id;
-      cookie.clear(res);
+      // The session ends first: a store that fails here fails the request with the cookie still
+      // in place, so the browser can retry instead of losing it while the session lives on.
       if (id !== undefined) await store.destroy(id);
+      cookie.clear(res);
       return id;
     },
 

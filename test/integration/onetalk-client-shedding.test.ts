@@ -109,5 +109,28 @@ describe('onetalk/client admission under a deadline (OneTalk emulator)', () => {
       expect(emulator.requests).to.have.length(10);
       expect(c.stats().breaker).to.equal('closed');
     });
+
+    it('asks a call that waited for the probe whether it is still wanted, and sends none its caller gave up', async () => {
+      const c = client({ timeoutMs: 300, policy: { breakerThreshold: 2, breakerCooldownMs: 200 } });
+      emulator.settings.latencyMs = 500;
+      expect(codes(await Promise.all([timedCall(c), timedCall(c)]))).to.deep.equal(['ONETALK_TIMEOUT', 'ONETALK_TIMEOUT']);
+      await until(() => c.stats().breaker === 'half_open', 'the cool-down to end');
+      await until(() => emulator.requests.length === 2, 'the emulator to answer the abandoned calls');
+      emulator.requests.length = 0;
+
+      emulator.settings.latencyMs = 50;
+      const asked: string[] = [];
+      // The probe goes at once (it waited for nothing, so it is not asked); the other waits for it.
+      const probe = c.requestAuthTicket(EXAMPLE_USER, { stillWanted: async () => (asked.push('probe'), true) });
+      const unwanted = c.requestAuthTicket(EXAMPLE_USER, { stillWanted: async () => (asked.push('waiter'), false) }).then(
+        () => 'ok',
+        (e: OneTalkError) => e.code,
+      );
+      await probe;
+      expect(await unwanted).to.equal('ONETALK_ABORTED');
+      expect(asked).to.deep.equal(['waiter']);
+      expect(emulator.requests, 'only the probe was sent').to.have.length(1);
+      expect(c.stats().breaker).to.equal('closed');
+    });
   });
 });

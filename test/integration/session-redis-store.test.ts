@@ -46,6 +46,26 @@ describe('RedisSessionStore (Redis on 127.0.0.1:6379)', () => {
       expect(await client.pTTL(`${prefix}{${tag}}:t:${key}`)).to.be.within(60_001, 120_000);
     });
 
+    it('keeps a user\'s sub and sid indexes to the live sessions: ended ones do not pile up (each sign-in would add one forever)', async () => {
+      const sub = `carol-${randomUUID()}`;
+      const ids: string[] = [];
+      // A daily user signing in again and again under one IdP session (SSO), each sign-in ending the last.
+      for (let i = 0; i < 5; i += 1) {
+        const previous = ids[ids.length - 1];
+        if (previous !== undefined) await store.destroy(previous);
+        const id = newSessionId(sub);
+        expect(await store.create(id, record(sub), { ttlMs: 60_000, issuedAt: 1 })).to.equal(undefined);
+        ids.push(id);
+      }
+      const { tag } = splitSessionId(ids[0] as string);
+      const live = ids.slice(-1).map((id) => splitSessionId(id).key);
+      expect(await client.sMembers(`${prefix}{${tag}}:sub:${sub}`)).to.deep.equal(live);
+      expect(await client.sMembers(`${prefix}{${tag}}:sid:sid-${sub}`)).to.deep.equal(live);
+      // And a logout by sub still ends the live one.
+      expect(await store.revoke({ target: { sub }, issuedAt: 2, rememberMs: 60_000 })).to.equal(1);
+      expect(await store.get(ids[4] as string)).to.equal(undefined);
+    });
+
     it('loads its scripts again after Redis forgot them (a restart or a failover)', async () => {
       const sub = `bob-${randomUUID()}`;
       const id = newSessionId(sub);

@@ -172,6 +172,26 @@ for (const mode of STORE_MODES) {
         expect((await revalidation(id))?.checkedAt).to.be.greaterThan(checkedAt ?? Infinity);
         await noteTokens(id);
       });
+
+      it('gives no ticket to a session signed out while its request waited for a slow IdP', async () => {
+        const { browser, id } = await signedIn('judy');
+        const cookie = await browser.jar.getCookieString(url());
+        rv.idp.hold();
+        rv.advance(PERIOD_MS);
+        const arrived = rv.idp.tokenRequest();
+        const calls = ticketCalls().length;
+        const pending = ticket(browser);
+        await arrived;
+        // Another tab signs out while this request waits for the IdP's answer.
+        const out = await fetch(`${url()}/auth/logout`, { method: 'POST', headers: { cookie, 'x-csrf': '1', accept: 'application/json' } });
+        expect(out.status).to.equal(200);
+        expect(await rv.system.gateway.sessionStore.get(id)).to.equal(undefined);
+
+        const res = await pending;
+        expect(res.status).to.equal(401);
+        expect(await res.json()).to.include({ code: 'not_signed_in' });
+        expect(ticketCalls().length).to.equal(calls);
+      });
     });
 
     it('logs out at the IdP too: the latest ID token goes as id_token_hint, and the next sign-in asks for the password', async () => {

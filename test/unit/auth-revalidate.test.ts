@@ -196,8 +196,20 @@ describe('session re-validation rules', () => {
       const session = await signIn({ refreshToken: 'rt-1' });
       t += PERIOD;
       await store.claimRefresh(session.id, 60_000);
-      expect(await revalidator({ waitMs: 100 }).current(session, logger)).to.equal(session);
+      expect(await revalidator({ waitMs: 100 }).current(session, logger)).to.deep.equal(session);
       expect(lines.at(-1)?.obj).to.include({ revalidation: 'pending' });
+    });
+
+    it('serves nothing once the wait for a slow IdP is over when the session ended meanwhile (a sign-out during the wait)', async () => {
+      const session = await signIn({ refreshToken: 'rt-1' });
+      t += PERIOD;
+      const slow = deferred<RefreshOutcome>();
+      answers.push(slow.promise);
+      const waiting = revalidator({ waitMs: 100 }).current(session, logger);
+      await until(() => presented.length === 1, 'the refresh to reach the IdP');
+      await store.destroy(session.id);
+      expect(await waiting).to.equal(undefined);
+      slow.resolve(refreshed('rt-2'));
     });
 
     it('ends the session once the wait is over past the grace', async () => {

@@ -94,14 +94,34 @@ export class Deadline {
  */
 export function withTimeout<T, U = T>(work: Promise<T>, ms: number, onTimeout: () => U): Promise<T | U> {
   return new Promise<T | U>((resolve, reject) => {
+    let settled = false;
     const timer = setTimeout(() => {
-      try {
-        resolve(onTimeout());
-      } catch (err) {
-        reject(err);
-      }
+      // After a stalled event loop (a GC pause, a starved process) the timer and an answer that
+      // arrived in time are due together, and timers run first. The check phase comes after the
+      // I/O that is ready: give the answer that one turn before calling it a timeout.
+      setImmediate(() => {
+        if (settled) return;
+        settled = true;
+        try {
+          resolve(onTimeout());
+        } catch (err) {
+          reject(err);
+        }
+      });
     }, ms);
     timer.unref();
-    void work.then(resolve, reject).finally(() => clearTimeout(timer));
+    void work
+      .then(
+        (value) => {
+          if (!settled) resolve(value);
+        },
+        (err: unknown) => {
+          if (!settled) reject(err);
+        },
+      )
+      .finally(() => {
+        settled = true;
+        clearTimeout(timer);
+      });
   });
 }

@@ -25,6 +25,20 @@ async function body(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * Waits until `arrival` (the call reached the gate), failing at once if `response` settles first:
+ * a request answered before it ever reached OneTalk (a 503, a 401) would otherwise leave the test
+ * waiting for an arrival that never comes.
+ */
+export async function reachedUpstream(arrival: Promise<void>, response: Promise<Response>): Promise<void> {
+  await Promise.race([
+    arrival,
+    response.then((res) => {
+      throw new Error(`answered ${res.status} before its upstream call reached the gate`);
+    }),
+  ]);
+}
+
 /** Starts a gate (shut) that forwards to `target()` (the emulator's URL, known later). */
 export async function startUpstreamGate(target: () => string): Promise<UpstreamGate> {
   let opened = false;

@@ -13,7 +13,7 @@ import { DEFAULT_PATHS } from '../../src/onetalk/index.js';
 import { StoreUnavailableError } from '../../src/redis/errors.js';
 import { MemorySessionStore } from '../../src/session/index.js';
 import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
-import { startUpstreamGate, type UpstreamGate } from '../helpers/upstream-gate.js';
+import { reachedUpstream, startUpstreamGate, type UpstreamGate } from '../helpers/upstream-gate.js';
 import { until } from '../helpers/wait.js';
 
 /** The memory store, with a destroy that fails while `failing` is set (Redis gone at that moment). */
@@ -62,7 +62,7 @@ describe('a sign-out is final, at its edges', function () {
     gate.shut();
     const arrived = gate.arrival();
     const first = requestTicket(system, alice);
-    await arrived; // alice's call holds the only slot at OneTalk
+    await reachedUpstream(arrived, first); // alice's call holds the only slot at OneTalk
     const waiting = requestTicket(system, bob);
     await until(async () => (await queued()) === 1, 'bob\'s call to queue for the slot');
 

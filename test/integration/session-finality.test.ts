@@ -12,7 +12,7 @@ import type { CookieClient } from '../helpers/cookie-client.js';
 import { startSystem, type System } from '../helpers/gateway.js';
 import { readyzBecomes } from '../helpers/net.js';
 import { dropKeys, TEST_REDIS_URL } from '../helpers/redis.js';
-import { startUpstreamGate, type UpstreamGate } from '../helpers/upstream-gate.js';
+import { reachedUpstream, startUpstreamGate, type UpstreamGate } from '../helpers/upstream-gate.js';
 
 const IDLE_MS = 60_000;
 
@@ -136,7 +136,7 @@ for (const mode of ['memory', 'redis'] as const) {
           gate.shut();
           const arrived = gate.arrival();
           const inFlight = ticketWith(cookie);
-          await arrived;
+          await reachedUpstream(arrived, inFlight);
           await end(browser);
           gate.open();
 

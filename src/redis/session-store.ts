@@ -57,9 +57,13 @@ const CLAIM_SID = lua(`if redis.call('EXISTS', KEYS[2]) == 1 then return 'revoke
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 'ok'`);
 
-/** KEYS: session, tokens. ARGV: lastSeenAt, ttl. Only a live session is touched. */
+/**
+ * KEYS: session, tokens. ARGV: lastSeenAt, ttl. Only a live session is touched, and its stamp
+ * only moves forward (instances whose clocks differ a little never move it back).
+ */
 const TOUCH = lua(`if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'l', ARGV[1])
+local seen = tonumber(redis.call('HGET', KEYS[1], 'l')) or 0
+if tonumber(ARGV[1]) > seen then redis.call('HSET', KEYS[1], 'l', ARGV[1]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1`);

@@ -68,6 +68,14 @@ export function sessionStoreContract(subject: () => ContractSubject): void {
       expect(read!.gen).to.equal(1);
     });
 
+    it('never moves lastSeenAt back (another instance\'s clock a little behind)', async () => {
+      const sub = user('alice');
+      const id = await signedIn(sub);
+      expect(await store.touch(id, t + 5_000, HOUR)).to.equal(true);
+      expect(await store.touch(id, t + 4_000, HOUR)).to.equal(true);
+      expect((await store.get(id))!.record.lastSeenAt).to.equal(t + 5_000);
+    });
+
     it('never brings back a session that was destroyed', async () => {
       const id = await signedIn(user('alice'));
       await store.destroy(id);

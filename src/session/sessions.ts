@@ -119,14 +119,23 @@ export function createSessions(options: SessionsOptions): Sessions {
   // After the cookie, which names a bad secret list in its error.
   const sealer = options.sealer ?? new TokenSealer(options.secrets);
   const ttlFrom = (record: SessionRecord, t: number): number => Math.max(1, Math.min(idleMs, record.createdAt + absoluteMs - t));
+  // The ticket route asks for the verified cookie three times (is there one, the limiter's key,
+  // the read): parse and verify its HMAC once per request. The request's Cookie header never
+  // changes while it is handled, so neither does the answer.
+  const verified = new WeakMap<Request, ReturnType<SessionCookie['read']> | null>();
+  const signedOf = (req: Request): ReturnType<SessionCookie['read']> => {
+    let signed = verified.get(req);
+    if (signed === undefined) verified.set(req, (signed = cookie.read(req) ?? null));
+    return signed ?? undefined;
+  };
 
   return {
     store,
     cookieName: cookie.name,
-    idOf: (req) => cookie.read(req)?.id,
+    idOf: (req) => signedOf(req)?.id,
 
     async read(req, res) {
-      const signed = cookie.read(req);
+      const signed = signedOf(req);
       if (signed === undefined) return undefined;
       const { id } = signed;
       const stored = await store.get(id);
@@ -156,7 +165,7 @@ export function createSessions(options: SessionsOptions): Sessions {
     async signIn(req, res, user, signIn) {
       const sub = user.claims.sub;
       if (sub === undefined) throw new TypeError('signIn: the user has no sub');
-      const previous = cookie.read(req);
+      const previous = signedOf(req);
       if (previous !== undefined) await store.destroy(previous.id);
       const t = now();
       const tokens = signIn.tokens;
@@ -175,7 +184,7 @@ export function createSessions(options: SessionsOptions): Sessions {
     },
 
     async signOut(req, res) {
-      const id = cookie.read(req)?.id;
+      const id = signedOf(req)?.id;
       // The session ends first: a store that fails here fails the request with the cookie still
       // in place, so the browser can retry instead of losing it while the session lives on.
       if (id !== undefined) await store.destroy(id);

@@ -138,9 +138,11 @@ export function createRevalidator(options: RevalidatorOptions): Revalidator {
         const claims = outcome.claims ? { ...pickSessionClaims(outcome.claims, profile.mapping), sub: before.sub as string } : before;
         // Every refreshed token set is stored: a rotated refresh token replaces a spent one. The
         // IdP may send no new ID token; the last one stays the logout hint.
-        const refreshToken = outcome.tokens.refreshToken ?? tokens.refreshToken;
-        const idToken = outcome.tokens.idToken ?? tokens.idToken;
-        const next: SessionTokens = { ...(refreshToken !== undefined ? { refreshToken } : {}), ...(idToken !== undefined ? { idToken } : {}) };
+        // (sessions.replace keeps only the fields that are set.)
+        const next: SessionTokens = {
+          refreshToken: outcome.tokens.refreshToken ?? tokens.refreshToken,
+          idToken: outcome.tokens.idToken ?? tokens.idToken,
+        };
         const result = await write(session, (record) => ({ ...record, user: { ...record.user, claims }, revalidation: { checkedAt: t } }), next);
         if (result.kind !== 'current') return result;
         const changed = mapped(before) !== mapped(claims);

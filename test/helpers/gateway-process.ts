@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { gatewayEnv } from './test-env.js';
 
 /** A log line as the gateway writes it (JSON; only the fields tests read are typed). */
 export interface LogLine {
@@ -126,13 +127,8 @@ export async function spawnGateway(options: SpawnGatewayOptions): Promise<Gatewa
 export function minimalEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
   return {
     PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    SESSION_SECRET: 'session-secret-NEVER-LEAK-0123456789abcdef',
-    OIDC_ISSUER_URL: 'http://127.0.0.1:9/',
-    OIDC_CLIENT_ID: 'gateway',
-    OIDC_CLIENT_SECRET: 'client-secret-NEVER-LEAK-9876543210',
-    ONETALK_API_KEY: 'sk-test-NEVER-LEAK-0123456789abcdef',
-    ONETALK_BASE_URL: 'http://127.0.0.1:9',
+    // Nothing listens on port 9: an IdP and a OneTalk that never answer.
+    ...gatewayEnv(`http://127.0.0.1:${port}`, 'http://127.0.0.1:9/', 'http://127.0.0.1:9'),
     LOG_LEVEL: 'info',
     ...extra,
   };

@@ -12,10 +12,9 @@ import { startDevIdp, type DevClient, type DevIdp, type DevIdpOptions } from '..
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/http/index.js';
 import { CookieClient } from './cookie-client.js';
+import { gatewayEnv, TEST_API_KEY, TEST_CLIENT_SECRET } from './test-env.js';
 
-export const TEST_API_KEY = 'sk-test-NEVER-LEAK-0123456789abcdef';
-export const TEST_CLIENT_SECRET = 'client-secret-NEVER-LEAK-9876543210';
-export const TEST_SESSION_SECRET = 'session-secret-NEVER-LEAK-0123456789abcdef';
+export { TEST_API_KEY, TEST_CLIENT_SECRET, TEST_SESSION_SECRET } from './test-env.js';
 
 export interface System {
   gateway: Gateway;
@@ -95,13 +94,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const emulator = await startEmulator({ apiKey: TEST_API_KEY });
   const config = loadConfig({
     NODE_ENV: 'test',
-    PUBLIC_URL: url,
-    SESSION_SECRET: TEST_SESSION_SECRET,
-    OIDC_ISSUER_URL: idp.issuer,
-    OIDC_CLIENT_ID: 'gateway',
-    OIDC_CLIENT_SECRET: TEST_CLIENT_SECRET,
-    ONETALK_API_KEY: TEST_API_KEY,
-    ONETALK_BASE_URL: emulator.url,
+    ...gatewayEnv(url, idp.issuer, emulator.url),
     ONETALK_TIMEOUT_MS: '2000',
     LOG_LEVEL: 'trace',
     ...options.env,

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { startDevIdp, type DevIdp } from '../../src/demo/idp.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { CookieClient } from '../helpers/cookie-client.js';
-import { TEST_API_KEY, TEST_CLIENT_SECRET, TEST_SESSION_SECRET } from '../helpers/gateway.js';
+import { gatewayEnv, TEST_API_KEY, TEST_CLIENT_SECRET } from '../helpers/test-env.js';
 
 const PUBLIC_URL = 'https://chat.example.test';
 /** What a TLS-terminating proxy adds to every request it forwards over plain http. */
@@ -53,13 +53,7 @@ describe('behind a TLS-terminating proxy (https PUBLIC_URL, plain http on the ho
 
   async function startBehindProxy(env: Record<string, string>): Promise<Behind> {
     const config = loadConfig({
-      PUBLIC_URL,
-      SESSION_SECRET: TEST_SESSION_SECRET,
-      OIDC_ISSUER_URL: idp.issuer,
-      OIDC_CLIENT_ID: 'gateway',
-      OIDC_CLIENT_SECRET: TEST_CLIENT_SECRET,
-      ONETALK_API_KEY: TEST_API_KEY,
-      ONETALK_BASE_URL: emulator.url,
+      ...gatewayEnv(PUBLIC_URL, idp.issuer, emulator.url),
       LOG_LEVEL: 'silent',
       ...env,
     });

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { startDevIdp, type DevIdp } from '../../src/demo/idp.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { CookieClient } from '../helpers/cookie-client.js';
-import { TEST_API_KEY, TEST_CLIENT_SECRET, TEST_SESSION_SECRET } from '../helpers/gateway.js';
+import { gatewayEnv, TEST_API_KEY, TEST_CLIENT_SECRET } from '../helpers/test-env.js';
 import { spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { freePort, readyzBecomes, tryConnect } from '../helpers/net.js';
 import { until } from '../helpers/wait.js';
@@ -26,13 +26,7 @@ describe('graceful shutdown (a real process)', function () {
     emulator = await startEmulator({ apiKey: TEST_API_KEY });
     env = {
       PORT: String(port),
-      PUBLIC_URL: url,
-      SESSION_SECRET: TEST_SESSION_SECRET,
-      OIDC_ISSUER_URL: idp.issuer,
-      OIDC_CLIENT_ID: 'gateway',
-      OIDC_CLIENT_SECRET: TEST_CLIENT_SECRET,
-      ONETALK_API_KEY: TEST_API_KEY,
-      ONETALK_BASE_URL: emulator.url,
+      ...gatewayEnv(url, idp.issuer, emulator.url),
       SHUTDOWN_GRACE_MS: '5000',
       SHUTDOWN_DRAIN_DELAY_MS: '0',
       LOG_LEVEL: 'info',

@@ -4,7 +4,7 @@
  */
 import { startDevIdp, type DevIdp } from '../../../src/demo/idp.js';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.js';
-import { TEST_API_KEY, TEST_CLIENT_SECRET, TEST_SESSION_SECRET } from '../../helpers/gateway.js';
+import { gatewayEnv, TEST_API_KEY, TEST_CLIENT_SECRET } from '../../helpers/test-env.js';
 
 export interface Upstreams {
   idp: DevIdp;
@@ -30,15 +30,7 @@ export async function startUpstreams(publicUrl: string): Promise<Upstreams> {
   return {
     idp,
     emulator,
-    env: {
-      PUBLIC_URL: publicUrl,
-      SESSION_SECRET: TEST_SESSION_SECRET,
-      OIDC_ISSUER_URL: idp.issuer,
-      OIDC_CLIENT_ID: 'gateway',
-      OIDC_CLIENT_SECRET: TEST_CLIENT_SECRET,
-      ONETALK_API_KEY: TEST_API_KEY,
-      ONETALK_BASE_URL: emulator.url,
-    },
+    env: gatewayEnv(publicUrl, idp.issuer, emulator.url),
     async close() {
       await emulator.close();
       await idp.close();

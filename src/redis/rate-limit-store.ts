@@ -1,6 +1,7 @@
 import type { Options, Store } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { guarded, StoreUnavailableError } from './errors.js';
+import { isNoScriptError } from './scripts.js';
 
 /**
  * The one thing the rate-limit store needs from Redis: a raw command, with the key it touches so
@@ -50,6 +51,14 @@ export function redisRateLimitStore(client: RedisCommandSender, options: { keyPr
   return new RecoveringRedisStore({
     prefix: `${options.keyPrefix}rl:${options.name}:`,
     // Each counter is one key (`increment`'s script touches only it), so any Cluster slot will do.
-    sendCommandCluster: async ({ key, command }) => (await guarded(client.sendCommand(command, key), deadlineMs, 'rate_limit_unavailable')) as RedisReply,
+    sendCommandCluster: async ({ key, command }) => {
+      try {
+        return (await guarded(client.sendCommand(command, key), deadlineMs, 'rate_limit_unavailable')) as RedisReply;
+      } catch (err) {
+        // A Redis that restarted or failed over has forgotten the script: rate-limit-redis loads it
+        // again and retries when it sees NOSCRIPT itself, so that reply must reach it unwrapped.
+        throw err instanceof StoreUnavailableError && isNoScriptError(err.cause) ? err.cause : err;
+      }
+    },
   });
 }

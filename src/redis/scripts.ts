@@ -49,12 +49,15 @@ export interface ReplicationOptions {
   onAcknowledged?: (replicas: number, node: string) => void;
 }
 
+/** Redis' reply to `EVALSHA` for a script it does not hold (after a restart, a failover, `SCRIPT FLUSH`). */
+export const isNoScriptError = (err: unknown): err is Error => err instanceof Error && err.message.startsWith('NOSCRIPT');
+
 async function runOn(client: EvalClient, script: LuaScript, keys: string[], args: Array<string | number>): Promise<unknown> {
   const options = { keys, arguments: args.map(String) };
   try {
     return await client.evalSha(script.sha, options);
   } catch (err) {
-    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+    if (!isNoScriptError(err)) throw err;
     return client.eval(script.source, options);
   }
 }

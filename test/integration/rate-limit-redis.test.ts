@@ -5,6 +5,7 @@ import type { RedisCommandSender } from '../../src/http/rate-limit.js';
 import { MemorySessionStore } from '../../src/session/index.js';
 import { requestTicket, startSystem, type System } from '../helpers/gateway.js';
 import { readyzBecomes } from '../helpers/net.js';
+import { withOwnRedis } from '../helpers/own-redis.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 type Redis = ReturnType<typeof createClient>;
@@ -124,6 +125,24 @@ describe('rate limiting (Redis store)', function () {
       expect((await a.browser().get(`${a.url}/auth/login`)).status).to.equal(303);
       expect((await a.browser().get(`${a.url}/auth/login`)).status).to.equal(303);
       expect((await a.browser().get(`${a.url}/auth/login`)).status).to.equal(429);
+    });
+
+    it('keeps counting, and serves without a 503, when Redis forgot its scripts (a restart or a failover)', async () => {
+      // A Redis of this test's own: SCRIPT FLUSH on the shared one would hit other files' gateways.
+      await withOwnRedis(async (own) => {
+        const system = await startSystem({ env: { REDIS_URL: own.url, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_LOGINS_PER_IP_PER_MINUTE: '3' } });
+        systems.push(system);
+        await readyzBecomes(system.url, 200, 5000);
+        const login = async () => (await system.browser().get(`${system.url}/auth/login`)).status;
+        expect(await login()).to.equal(303);
+        expect(await own.command(['SCRIPT', 'FLUSH'])).to.equal('OK');
+        // Every script the gateway runs is gone: the login limiter's, the login transaction's, the session's.
+        const alice = await system.signIn('alice');
+        expect((await requestTicket(system, alice)).status).to.equal(200);
+        expect(await login()).to.equal(303);
+        expect(await login()).to.equal(429); // the count went on across the flush: 3 of 3
+        await Promise.all(systems.splice(0).map((s) => s.close()));
+      });
     });
 
     it('answers 503 within its deadline when Redis never replies', async () => {

@@ -5,6 +5,7 @@ import { RedisScripts } from '../../src/redis/scripts.js';
 import { RedisSessionStore } from '../../src/redis/session-store.js';
 import { newSessionId, splitSessionId, type SessionRecord } from '../../src/session/index.js';
 import { dropKeys, TEST_REDIS_URL } from '../helpers/redis.js';
+import { withOwnRedis } from '../helpers/own-redis.js';
 import { sessionStoreContract } from '../helpers/session-store-contract.js';
 
 describe('RedisSessionStore (Redis on 127.0.0.1:6379)', () => {
@@ -67,11 +68,23 @@ describe('RedisSessionStore (Redis on 127.0.0.1:6379)', () => {
     });
 
     it('loads its scripts again after Redis forgot them (a restart or a failover)', async () => {
-      const sub = `bob-${randomUUID()}`;
-      const id = newSessionId(sub);
-      await client.scriptFlush();
-      expect(await store.create(id, record(sub), { ttlMs: 60_000, issuedAt: 1 })).to.equal(undefined);
-      expect((await store.get(id))?.gen).to.equal(1);
+      // A Redis of this test's own: SCRIPT FLUSH on the shared one would hit other files' gateways.
+      await withOwnRedis(async (own) => {
+        const ownClient = createClient({ url: own.url });
+        await ownClient.connect();
+        try {
+          const ownStore = new RedisSessionStore({ scripts: new RedisScripts(ownClient), keyPrefix: prefix, deadlineMs: 2_000, indexTtlMs: 3_600_000 });
+          const sub = `bob-${randomUUID()}`;
+          const [first, second] = [newSessionId(sub), newSessionId(sub)];
+          expect(await ownStore.create(first, record(sub), { ttlMs: 60_000, issuedAt: 1 })).to.equal(undefined);
+          expect(await own.command(['SCRIPT', 'FLUSH'])).to.equal('OK');
+          expect(await ownStore.create(second, record(sub), { ttlMs: 60_000, issuedAt: 1 })).to.equal(undefined);
+          expect((await ownStore.get(first))?.gen).to.equal(1);
+          expect((await ownStore.get(second))?.gen).to.equal(1);
+        } finally {
+          ownClient.destroy();
+        }
+      });
     });
   });
 });

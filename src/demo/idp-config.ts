@@ -52,6 +52,11 @@ export interface DevIdpOptions {
   refreshTokens?: boolean;
   /** Scopes the user "unticks at consent": never granted, whatever a client asks for. */
   withheldScopes?: readonly string[];
+  /**
+   * The RS256 private key (extractable) to sign with; default a fresh one. Generating an RSA key
+   * costs about a third of a second of CPU, so a test suite that starts an IdP per test shares one.
+   */
+  signingKey?: CryptoKey;
 }
 
 // Local shape of the context the configuration callbacks receive.

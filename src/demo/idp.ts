@@ -74,7 +74,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   try {
     const { address, port } = server.address() as AddressInfo;
     const issuer = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-    const { privateKey, jwk } = await signingKey();
+    const { privateKey, jwk } = await signingKey(options.signingKey);
     const grants = new Map<string, Set<string>>();
     const track = (accountId: string, grantId: string): void => void grants.set(accountId, (grants.get(accountId) ?? new Set()).add(grantId));
     const provider = await withoutOidcWarnings(options.silenceWarnings ?? true, async () => {
@@ -152,10 +152,10 @@ async function withoutOidcWarnings<T>(enabled: boolean, load: () => Promise<T>):
   }
 }
 
-async function signingKey(): Promise<{ privateKey: CryptoKey; jwk: Record<string, unknown> & { kid: string } }> {
+async function signingKey(given: CryptoKey | undefined): Promise<{ privateKey: CryptoKey; jwk: Record<string, unknown> & { kid: string } }> {
   // Our own key rather than oidc-provider's development keystore: tests need the private half
-  // to forge logout tokens the gateway must accept.
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  // to forge logout tokens the gateway must accept. A fresh `kid` even for a given key.
+  const privateKey = given ?? (await generateKeyPair('RS256', { extractable: true })).privateKey;
   const jwk = { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'RS256', use: 'sig' };
   return { privateKey, jwk };
 }

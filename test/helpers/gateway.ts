@@ -12,6 +12,7 @@ import { startDevIdp, type DevClient, type DevIdp, type DevIdpOptions } from '..
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/http/index.js';
 import { CookieClient } from './cookie-client.js';
+import { sharedIdpKey } from './idp-key.js';
 import { gatewayEnv, TEST_API_KEY, TEST_CLIENT_SECRET } from './test-env.js';
 
 export { TEST_API_KEY, TEST_CLIENT_SECRET, TEST_SESSION_SECRET } from './test-env.js';
@@ -78,6 +79,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const port = await listen(server);
   const url = `http://127.0.0.1:${port}`;
   const idp = await startDevIdp({
+    signingKey: await sharedIdpKey(),
     ...options.idpOptions,
     clients: [
       {

@@ -39,8 +39,6 @@ export interface DemoOptions {
   env?: Record<string, string>;
   /** The gateway's clock; tests move it forward to let sessions expire without waiting. */
   now?: () => number;
-  /** The IdP's signing key (see `DevIdpOptions.signingKey`); default a fresh one. */
-  idpSigningKey?: CryptoKey;
 }
 
 /** A running demo. */
@@ -111,7 +109,6 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       startDevIdp({
         port,
         host: HOST,
-        ...(options.idpSigningKey ? { signingKey: options.idpSigningKey } : {}),
         clients: [
           {
             client_id: CLIENT_ID,

@@ -108,8 +108,9 @@ describe('the widget client (/livechat.js) in Chromium', function () {
 
   before(async function () {
     requireChromium(this);
-    // A short OneTalk deadline, so a slow emulator turns into the gateway's 504 quickly.
-    demo = await startDemo({ onetalkTimeoutMs: 300 });
+    // A short OneTalk deadline, so a slow emulator turns into the gateway's 504 quickly; not so
+    // short that a loaded machine turns an ordinary answer into one.
+    demo = await startDemo({ onetalkTimeoutMs: 1_000 });
     browser = await launchChromium();
   });
   after(async () => {
@@ -177,7 +178,7 @@ describe('the widget client (/livechat.js) in Chromium', function () {
     });
 
     it('retries a 504 (OneTalk too slow) and gets a ticket once OneTalk is fast again', async () => {
-      demo.emulator.settings.latencyMs = 1_000;
+      demo.emulator.settings.latencyMs = 3_000;
       onSleep = () => void (demo.emulator.settings.latencyMs = 0);
       const out = await getTicketInPage(page);
       expect(out.ok).to.equal(true);

@@ -30,8 +30,10 @@ const count = (answers: Answer[], status: number) => answers.filter((a) => a.sta
 const breakerBecomes = (system: System, state: string) => until(async () => (await breakerState(system)) === state, `the breaker to become ${state}`);
 
 describe('POST /api/livechat/ticket when more requests come than OneTalk can answer in time', () => {
-  const DEADLINE = 600;
-  const LATENCY = 400;
+  // Half a second between a served call's upstream wait and its deadline: room for a loaded
+  // machine, while a queued call (start after ~700 ms, then ~700 more) could never make it.
+  const DEADLINE = 1200;
+  const LATENCY = 700;
   let system: System;
   let browsers: CookieClient[];
 
@@ -48,7 +50,7 @@ describe('POST /api/livechat/ticket when more requests come than OneTalk can ans
     expect((await ask(system, browsers[0]!)).status, 'warm-up: the gateway learns how long OneTalk takes').to.equal(200);
     system.emulator.requests.length = 0;
 
-    // A queued request would start after ~400 ms and need ~400 more: past its 600 ms deadline.
+    // A queued request would start after ~700 ms and need ~700 more: past its 1,200 ms deadline.
     const answers = await burst(system, browsers, 9);
     expect(count(answers, 200)).to.equal(3);
     expect(count(answers, 504), 'no request waited for a timeout it was always going to get').to.equal(0);

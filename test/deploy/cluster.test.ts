@@ -124,4 +124,31 @@ describe('Redis Cluster: three masters, every user\'s keys on the node that owns
     expect(new Set(redisLines.map((l) => l.node)).size).to.equal(redisLines.length);
     expect(system.logs.join('')).not.to.include(DATA_PASSWORD);
   });
+
+  // Last: it takes a master away for good.
+  it('keeps counting tickets on the healthy masters while one master is down and every script is forgotten', async () => {
+    // As in a failover's window: the other masters keep serving their own slots.
+    for (const node of cluster!.nodes) expect(await redisCommand(node.port, ['CONFIG', 'SET', 'cluster-require-full-coverage', 'no'])).to.equal('OK');
+    const ivan = await system.signIn('ivan');
+    const dead = (await sessionKey(ivan)).port;
+    // Browsers whose session and ticket counter both live on other masters than ivan's.
+    const healthy: CookieClient[] = [];
+    for (let i = 0; i < 30 && healthy.length < 2; i += 1) {
+      const browser = await system.signIn(i % 2 ? 'alice' : 'bob');
+      const counter = `${prefix}rl:tickets:sid:${await sessionIdOf(system.url, browser)}`;
+      if ((await sessionKey(browser)).port !== dead && (await cluster!.nodeFor(counter)) !== dead) healthy.push(browser);
+    }
+    expect(healthy).to.have.length(2);
+    for (const browser of healthy) expect((await requestTicket(system, browser)).status).to.equal(200);
+
+    // What a promoted replica or a restarted node looks like: no script loaded anywhere.
+    for (const node of cluster!.nodes) expect(await redisCommand(node.port, ['SCRIPT', 'FLUSH'])).to.equal('OK');
+    await cluster!.nodes.find((n) => n.port === dead)!.stop(2000);
+
+    // A script load sent to every master would fail on the dead one and refuse these too.
+    for (const browser of healthy) expect((await requestTicket(system, browser)).status).to.equal(200);
+    const lost = await requestTicket(system, ivan);
+    expect(lost.status).to.equal(503);
+    expect(((await lost.json()) as { code: string }).code).to.equal('session_store_unavailable');
+  });
 });

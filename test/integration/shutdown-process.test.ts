@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { expect } from 'chai';
 import { startDevIdp, type DevIdp } from '../../src/demo/idp.js';
@@ -54,7 +55,7 @@ describe('graceful shutdown (a real process)', function () {
   });
 
   it('closes its Redis client and exits 0 when REDIS_URL is set', async () => {
-    gateway = await spawnGateway({ env: { ...env, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: 'test-shutdown:' } });
+    gateway = await spawnGateway({ env: { ...env, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `test-shutdown-${randomUUID()}:` } });
     await readyzBecomes(url, 200, 5000);
     gateway.child.kill('SIGTERM');
     expect(await gateway.closed).to.deep.equal({ code: 0, signal: null });

@@ -25,7 +25,7 @@ export function hasCommand(command: string): boolean {
 export async function startProcess(
   file: string,
   args: string[],
-  options: { ready: () => Promise<boolean>; withinMs?: number; env?: NodeJS.ProcessEnv },
+  options: { ready: (child: ChildProcess) => Promise<boolean>; withinMs?: number; env?: NodeJS.ProcessEnv },
 ): Promise<HelperProcess> {
   const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
   let output = '';
@@ -46,7 +46,7 @@ export async function startProcess(
   const deadline = Date.now() + (options.withinMs ?? 10_000);
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${file} exited early: ${output}`);
-    if (await options.ready().catch(() => false)) return helper;
+    if (await options.ready(child).catch(() => false)) return helper;
     if (Date.now() > deadline) {
       await helper.stop();
       throw new Error(`${file} not ready within ${options.withinMs ?? 10_000} ms: ${output}`);

@@ -41,7 +41,11 @@ export async function info(port: number, section: string): Promise<Record<string
   return Object.fromEntries(text.split('\r\n').filter((line) => line.includes(':')).map((line) => line.split(':', 2) as [string, string]));
 }
 
-const pings = async (port: number) => (await redisCommand(port, ['PING'])) === 'PONG';
+/**
+ * Ready when the server on `port` is this very process: the port was free when picked, but another
+ * test file's server (with the same password) could have taken it before redis-server bound it.
+ */
+const servedBy = async (port: number, pid: number | undefined) => (await info(port, 'server')).process_id === String(pid);
 
 /** Starts `redis-server` with `lines` as its config file (port, bind, dir and no persistence added). */
 export async function startRedis(dir: string, name: string, lines: string[] = [], sentinel = false): Promise<RedisProcess> {
@@ -61,7 +65,7 @@ export async function startRedis(dir: string, name: string, lines: string[] = []
   ];
   writeFileSync(file, [...base, ...lines].join('\n') + '\n');
   const args = sentinel ? [file, '--sentinel'] : [file];
-  const started = await startProcess('redis-server', args, { ready: () => pings(port) });
+  const started = await startProcess('redis-server', args, { ready: (child) => servedBy(port, child.pid) });
   return Object.assign(started, { port });
 }
 

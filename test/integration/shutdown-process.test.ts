@@ -89,7 +89,8 @@ describe('graceful shutdown (a real process)', function () {
 
   describe('with SHUTDOWN_DRAIN_DELAY_MS', () => {
     it('fails /readyz at once but keeps accepting and serving for the delay, then closes its listener', async () => {
-      const drainMs = 2000;
+      // Long enough that a loaded machine still makes its two requests inside it.
+      const drainMs = 3000;
       gateway = await spawnGateway({ env: { ...env, SHUTDOWN_DRAIN_DELAY_MS: String(drainMs) } });
       await readyzBecomes(url, 200, 5000);
 

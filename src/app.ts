@@ -17,7 +17,7 @@ import { createLivechatRouter } from './livechat/routes.js';
 import { createWidgetRouter } from './livechat/widget.js';
 import { createOneTalkClient, type OneTalkClient } from './onetalk/index.js';
 import { createRedisResources } from './redis/resources.js';
-import { createSessions, MemorySessionStore, type LoginTransactionStore, type SessionStore } from './session/index.js';
+import { createSessions, MemorySessionStore, slotTaggedId, type LoginTransactionStore, type SessionStore } from './session/index.js';
 
 /** Everything createApp may be handed instead of building it itself (tests inject fakes of time). */
 export interface AppDeps {
@@ -105,7 +105,10 @@ function createGuards(config: Config, core: Core) {
     loginBudgetKey: (req) => loginBinding.userBudgetKey(req),
     now,
     logger,
-    sessionIdOf: sessions.idOf,
+    sessionKeyOf: (req) => {
+      const id = sessions.idOf(req);
+      return id === undefined ? undefined : slotTaggedId(id);
+    },
     ...(config.redis.connection && redisClient ? { redis: { client: redisClient, keyPrefix: config.redis.keyPrefix } } : {}),
   });
   const loginSync = config.syncContactOnLogin ? createLoginSync({ onetalk, profile: config.profile }) : undefined;

@@ -24,8 +24,12 @@ export interface RateLimitOptions {
   /** The clock of the in-process counters (tests walk through minutes); Redis keeps its own time. */
   now?: () => number;
   logger: Logger;
-  /** The verified session id of a request (the signed cookie), without reading the store. */
-  sessionIdOf: (req: Request) => string | undefined;
+  /**
+   * What names a signed-in visitor's ticket counter: their verified session id (the signed
+   * cookie, without reading the store), in the form that puts the counter in the session's Redis
+   * Cluster slot, so that a user's requests depend on one master only.
+   */
+  sessionKeyOf: (req: Request) => string | undefined;
   /** When given, counters live in Redis and are shared by every instance; else in this process. */
   redis?: {
     client: RedisCommandSender;
@@ -81,9 +85,9 @@ function rateLimitLogger(logger: Logger): RateLimitLogger {
  * The id comes from the signed cookie, which only the gateway issues; a request without one is
  * refused 401 before the limiter, and would share its IP's budget here.
  */
-function sessionKey(sessionIdOf: (req: Request) => string | undefined): (req: Request) => string {
+function sessionKey(sessionKeyOf: (req: Request) => string | undefined): (req: Request) => string {
   return (req) => {
-    const id = sessionIdOf(req);
+    const id = sessionKeyOf(req);
     return id !== undefined ? `sid:${id}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
   };
 }
@@ -139,7 +143,7 @@ export function createRateLimiters(options: RateLimitOptions): RateLimiters {
       ...store('tickets'),
       limit: options.ticketsPerMinute,
       identifier: 'tickets',
-      keyGenerator: sessionKey(options.sessionIdOf),
+      keyGenerator: sessionKey(options.sessionKeyOf),
     }),
     logins: rateLimit({
       ...common,

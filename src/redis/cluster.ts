@@ -99,14 +99,7 @@ export function clusterClients(connection: ClusterConnection, logger: Logger, tu
 
   return {
     scripts,
-    commands: {
-      async sendCommand(args, key) {
-        // node-redis sends SCRIPT LOAD to every master and fails it if any one is down; the
-        // script is needed only where it is about to run, so a load that names a key goes there.
-        if (key !== undefined && args[0]?.toUpperCase() === 'SCRIPT') return (await cluster.getNodeClientForKey(key)).sendCommand(args, deadline());
-        return cluster.sendCommand(key, false, args, deadline());
-      },
-    },
+    commands: { sendCommand: (args, key) => cluster.sendCommand(key, false, args, deadline()) },
     replicated: {
       async session(key, work) {
         const options = { abortSignal: AbortSignal.timeout(tuning.deadlineMs + tuning.replicaWaitMs) };

@@ -24,3 +24,12 @@ export function splitSessionId(id: string): { tag: string; key: string } {
   const dot = id.indexOf('.');
   return { tag: id.slice(0, dot), key: id.slice(dot + 1) };
 }
+
+/**
+ * The id with its user tag as a Redis hash tag, `{<tag>}.<random>`: a key built on it (a
+ * rate-limit counter, say) lives in the same Cluster slot as the user's sessions.
+ */
+export function slotTaggedId(id: string): string {
+  const { tag, key } = splitSessionId(id);
+  return `{${tag}}.${key}`;
+}

@@ -12,7 +12,7 @@ export interface RedisCommandSender {
 }
 
 /**
- * rate-limit-redis with one deadline per count (script loads and retry included) and typed
+ * rate-limit-redis with one deadline per count (the `EVAL` after a `NOSCRIPT` included) and typed
  * failures: a store failure is a `StoreUnavailableError` (503 `rate_limit_unavailable`), and the
  * limiter never lets requests through unlimited (fail closed, like the session store).
  */

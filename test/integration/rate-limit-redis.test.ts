@@ -110,7 +110,7 @@ describe('rate limiting (Redis store)', function () {
   describe('when Redis fails', () => {
     it('answers 503 problem+json (never admits requests unlimited) and recovers by itself', async () => {
       let down = true;
-      // Down from the start: the limiter's script load at start-up fails too.
+      // Down from the start, before the limiter ever counted.
       const flaky: RedisCommandSender = {
         sendCommand: (args) => (down ? Promise.reject(new Error('connection refused (simulated)')) : redis.sendCommand(args)),
       };

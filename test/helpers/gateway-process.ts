@@ -1,10 +1,11 @@
 /**
- * Runs the gateway as operators do, in its own process (`src/server.ts` through tsx, or any other
- * command line), and reads its JSON log lines from stdout. For tests of what only a real process
+ * Runs the gateway as operators do, in its own process (`src/server.ts` compiled, see
+ * `built-src.ts`, or any other command line), and reads its JSON log lines from stdout. For tests of what only a real process
  * shows: signals, exit codes, listeners, a log pipe that stalls or goes away.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { builtEntry } from './built-src.js';
 import { gatewayEnv } from './test-env.js';
 
 /** A log line as the gateway writes it (JSON; only the fields tests read are typed). */
@@ -40,7 +41,7 @@ export interface SpawnGatewayOptions {
   env: Record<string, string>;
   /** Default: the repository root the test runs in. */
   cwd?: string;
-  /** Default `node --import tsx src/server.ts`. */
+  /** Default `node <compiled src/server.ts>`. */
   command?: { file: string; args: string[] };
   /** How long to wait for "gateway listening"; default 20 s. */
   startWithinMs?: number;
@@ -50,7 +51,7 @@ export interface SpawnGatewayOptions {
 
 /** Starts the gateway and waits for its "gateway listening" line. Rejects if it exits before that. */
 export async function spawnGateway(options: SpawnGatewayOptions): Promise<GatewayProcess> {
-  const command = options.command ?? { file: process.execPath, args: ['--import', 'tsx', 'src/server.ts'] };
+  const command = options.command ?? { file: process.execPath, args: [builtEntry('src/server.ts')] };
   const child = spawn(command.file, command.args, {
     cwd: options.cwd,
     detached: options.detached ?? false,

@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { DEFAULT_PATHS } from '../../src/onetalk/index.js';
 import { main } from '../../src/sync/main.js';
+import { builtEntry } from './built-src.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = join(ROOT, 'src/sync/cli.ts');
 export const SYNC_KEY = 'sk-sync-test-NEVER-LEAK-0123456789';
 
 /** A temporary directory, removed by `cleanup()`. */
@@ -63,9 +63,9 @@ export interface CliRun {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-/** Starts `node --import tsx src/sync/cli.ts ...args` with only the given environment (plus PATH). */
+/** Starts `node <compiled src/sync/cli.ts> ...args` with only the given environment (plus PATH). */
 export function startCli(args: readonly string[], env: Record<string, string>): CliRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  const child = spawn(process.execPath, [builtEntry('src/sync/cli.ts'), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

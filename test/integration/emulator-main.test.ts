@@ -1,13 +1,11 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { builtEntry } from '../helpers/built-src.js';
 
-const MAIN = fileURLToPath(new URL('../../src/emulator/main.ts', import.meta.url));
-
-/** Runs `npm run emulator`'s entry (tsx src/emulator/main.ts) with the given environment. */
+/** Runs `npm run emulator`'s entry (src/emulator/main.ts, compiled) with the given environment. */
 function run(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; output: () => { stdout: string; stderr: string } } {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, [builtEntry('src/emulator/main.ts')], {
     env: { PATH: process.env.PATH ?? '', ONETALK_API_KEY: '', LATENCY_MS: '', ...env },
   });
   let stdout = '';

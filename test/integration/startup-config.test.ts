@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { expect } from 'chai';
+import { builtEntry } from '../helpers/built-src.js';
 
 /**
- * Runs `src/server.ts` as operators do (plus tsx); resolves with its exit code and stderr. A
+ * Runs `src/server.ts` as operators do (compiled, see `built-src.ts`); resolves with its exit code and stderr. A
  * process still running after `deadlineMs` accepted the config: it is killed, and the answer
  * says so (code `null`), so the test fails instead of leaving a gateway behind.
  */
 async function start(env: Record<string, string>, deadlineMs = 20_000): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, [builtEntry('src/server.ts')], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

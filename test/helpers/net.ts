@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 
 /** The kernel's ephemeral range (what `listen(0)` and every outgoing connection draw from). */
 function ephemeralRange(): [low: number, high: number] {
@@ -13,6 +13,14 @@ function ephemeralRange(): [low: number, high: number] {
     // Not Linux: the IANA range.
   }
   return [49152, 65535];
+}
+
+async function kernelPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 const canListen = (port: number): Promise<boolean> =>
@@ -33,6 +41,8 @@ const canListen = (port: number): Promise<boolean> =>
 export async function freePort(): Promise<number> {
   const high = Math.min(ephemeralRange()[0], 65536) - 1;
   const low = Math.max(1024, high - 20_000);
+  // An ephemeral range that starts low leaves no room below it: take one from the kernel then.
+  if (high - low < 1000) return kernelPort();
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const port = low + Math.floor(Math.random() * (high - low + 1));
     if (await canListen(port)) return port;

@@ -7,23 +7,15 @@ import { createApp, type Gateway } from '../../src/app.js';
 import { OidcClient } from '../../src/auth/oidc.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { startDevIdp, type DevIdp } from '../../src/demo/idp.js';
-import { startSystem, TEST_API_KEY, TEST_CLIENT_SECRET, TEST_SESSION_SECRET } from '../helpers/gateway.js';
+import { startSystem } from '../helpers/gateway.js';
 import { freePort } from '../helpers/net.js';
+import { gatewayEnv } from '../helpers/test-env.js';
 import { until } from '../helpers/wait.js';
 
 const silent = pino({ level: 'silent' });
 
 function configFor(issuer: string, publicUrl = 'http://127.0.0.1:1'): Config {
-  return loadConfig({
-    PUBLIC_URL: publicUrl,
-    SESSION_SECRET: TEST_SESSION_SECRET,
-    OIDC_ISSUER_URL: issuer,
-    OIDC_CLIENT_ID: 'gateway',
-    OIDC_CLIENT_SECRET: TEST_CLIENT_SECRET,
-    ONETALK_API_KEY: TEST_API_KEY,
-    ONETALK_BASE_URL: 'http://127.0.0.1:1',
-    LOG_LEVEL: 'silent',
-  });
+  return loadConfig({ ...gatewayEnv(publicUrl, issuer, 'http://127.0.0.1:1'), LOG_LEVEL: 'silent' });
 }
 
 async function serve(gateway: Gateway): Promise<{ url: string; server: Server }> {

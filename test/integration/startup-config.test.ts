@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { expect } from 'chai';
 import { builtEntry } from '../helpers/built-src.js';
+import { VALID_ENV } from '../helpers/config-env.js';
 
 /**
  * Runs `src/server.ts` as operators do (compiled, see `built-src.ts`); resolves with its exit code and stderr. A
@@ -27,12 +28,7 @@ describe('start-up with an unsafe proxy or origin setting', function () {
   it('exits 1 before listening, naming TRUST_PROXY=true and every refused origin with the reason', async () => {
     const { code, stderr } = await start({
       PORT: '0',
-      PUBLIC_URL: 'https://chat.example.com',
-      SESSION_SECRET: 's'.repeat(32),
-      OIDC_ISSUER_URL: 'https://idp.example.com',
-      OIDC_CLIENT_ID: 'gateway',
-      OIDC_CLIENT_SECRET: 'client-secret',
-      ONETALK_API_KEY: 'key-123',
+      ...VALID_ENV,
       TRUST_PROXY: 'true',
       ALLOWED_ORIGINS: 'https://www.example.com,http://shop.example.com,https://*.example.com',
     });
